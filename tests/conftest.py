@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--slow", action="store_true", help="also run tests marked slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture
+def write_jsonl(tmp_path: Path):
+    """Write raw lines (strings, not objects) to a file and return its path."""
+
+    def write(lines: list[str] | str, name: str = "gold.jsonl") -> Path:
+        path = tmp_path / name
+        text = lines if isinstance(lines, str) else "\n".join(lines) + "\n"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write

@@ -1,0 +1,1 @@
+"""zhner: the command line of zh-industry-ner (see ``zhner --help``)."""

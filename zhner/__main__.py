@@ -1,0 +1,5 @@
+import sys
+
+from zhner.cli import main
+
+sys.exit(main())

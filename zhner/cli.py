@@ -1,0 +1,47 @@
+"""zhner — entities (ORG, LOC, METRIC, HONOR) in Chinese industrial and economic news.
+
+usage: zhner COMMAND [ARGS ...]      (zhner COMMAND --help for each)
+
+commands, in pipeline order:
+  annotate   make and check gold data: split, validate, stats, convert, agree, folds
+  train      fine-tune an encoder on gold JSONL from a YAML config (configs/)
+  evaluate   score a model or a prediction file against gold data; cross-validation
+  predict    run a trained model over new text: files, JSONL streams, stdin
+
+Each command is one stage package and also runs as `python -m PACKAGE`
+(annotate, train, evaluation, inference). A stage is imported only when its
+command runs, so `zhner annotate ...` starts without loading torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+# command -> module whose main(argv, prog) runs it
+COMMANDS: dict[str, str] = {
+    "annotate": "annotate.cli",
+    "train": "train.cli",
+    "evaluate": "evaluation.cli",
+    "predict": "inference.cli",
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__.strip())
+        return 0 if argv else 2
+    command, rest = argv[0], argv[1:]
+    if command not in COMMANDS:
+        print(f"zhner: unknown command {command!r}; choose one of: {', '.join(COMMANDS)}", file=sys.stderr)
+        return 2
+    try:
+        module = importlib.import_module(COMMANDS[command])
+    except ModuleNotFoundError as e:
+        if e.name and e.name.startswith(COMMANDS[command].split(".")[0]):
+            print(f"zhner {command}: this stage is not built yet ({e.name} is missing)", file=sys.stderr)
+            return 2
+        raise
+    return int(module.main(rest, prog=f"zhner {command}") or 0)
