@@ -1,0 +1,120 @@
+"""A trained model directory: self-describing, written atomically, loadable without training code.
+
+Contents: ``model.safetensors`` and ``config.json`` (with id2label/label2id, so
+``transformers.pipeline("token-classification", model=DIR)`` loads it), the
+tokenizer files (including ``tokenizer.json``), ``zhner.json`` (head, tagging
+scheme, window sizes, base encoder and the resolved training config), and
+whatever extra files the trainer passes (metrics, model card).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from annotate.schema import LABELS, SCHEMES, Scheme
+
+META_FILE = "zhner.json"
+FORMAT_VERSION = 1
+# what loading assumes when an older directory lacks a key of zhner.json
+DEFAULTS = {
+    "head": "softmax",
+    "scheme": "bio",
+    "max_length": 512,
+    "stride": 64,
+    "base": "unknown",
+    "base_trained": None,
+}
+
+
+class ModelDirError(RuntimeError):
+    """A model directory that cannot be loaded; the message names the directory and the reason."""
+
+
+@dataclass
+class ModelMeta:
+    head: str
+    scheme: str
+    max_length: int
+    stride: int
+    base: str
+    base_trained: bool | None
+    config: dict = field(default_factory=dict)
+
+    @property
+    def tagging(self) -> Scheme:
+        return SCHEMES[self.scheme]
+
+
+def save(out_dir: str | Path, model, tokenizer, meta: ModelMeta, extra_files: dict[str, str] | None = None) -> Path:
+    """Write everything to a temporary sibling directory, then rename it into place.
+
+    An interrupted save leaves only a ``.tmp-*`` directory, never an ``out_dir``
+    that looks complete. An existing ``out_dir`` is replaced.
+    """
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        model.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+        record = {"format": FORMAT_VERSION, **meta.__dict__}
+        (tmp / META_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        for name, content in (extra_files or {}).items():
+            (tmp / name).write_text(content, encoding="utf-8")
+        tmp.chmod(0o755)  # mkdtemp makes it private; a model directory is meant to be shared
+        for f in tmp.iterdir():
+            f.chmod(0o644)
+        old = None
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            os.replace(out, old)
+        os.replace(tmp, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def read_meta(model_dir: str | Path) -> ModelMeta:
+    """``zhner.json`` of a model directory, with :data:`DEFAULTS` for missing keys."""
+    path = Path(model_dir)
+    if not path.is_dir():
+        raise ModelDirError(f"{model_dir}: no such model directory (train one with `zhner train`)")
+    if not (path / "config.json").is_file():
+        raise ModelDirError(f"{model_dir}: not a model directory (no config.json)")
+    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    id2label = config.get("id2label") or {}
+    labels = {v.split("-", 1)[-1] for v in id2label.values() if v != "O"}
+    if not labels or (set(id2label.values()) == {f"LABEL_{i}" for i in range(len(id2label))}):
+        raise ModelDirError(f"{model_dir}: config.json has no entity labels in id2label")
+    unknown = labels - set(LABELS)
+    if unknown:
+        raise ModelDirError(f"{model_dir}: labels {sorted(unknown)} are not in the schema {list(LABELS)}")
+    raw = {}
+    if (path / META_FILE).is_file():
+        raw = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+    values = {k: raw.get(k, v) for k, v in DEFAULTS.items()}
+    if values["scheme"] not in SCHEMES:
+        raise ModelDirError(f"{model_dir}: unknown tagging scheme {values['scheme']!r}; known: {sorted(SCHEMES)}")
+    return ModelMeta(**values, config=raw.get("config", {}))
+
+
+def load(model_dir: str | Path):
+    """(model in eval mode, tokenizer, meta) from a directory written by :func:`save`."""
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    from models.heads import get_head
+
+    meta = read_meta(model_dir)
+    get_head(meta.head)  # an unknown head fails here, naming the known ones
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForTokenClassification.from_pretrained(model_dir)
+    model.eval()
+    return model, tokenizer, meta

@@ -1,0 +1,170 @@
+"""Training configuration: typed dataclasses with one home for every default.
+
+A YAML file in ``configs/`` fills them; a key the dataclasses do not know is
+an error naming the key and its section. ``--set section.key=value``
+overrides one value: the value is parsed as YAML, must have the type of the
+default, and a name without a section is refused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from models.base import ScratchSize
+
+
+class ConfigError(ValueError):
+    """A config file or override that cannot be used; the message says which key and why."""
+
+
+def _f(default, doc: str, **kw):
+    if isinstance(default, (list, dict)) or dataclasses.is_dataclass(default):
+        factory = (lambda d=default: type(d)(d)) if not dataclasses.is_dataclass(default) else type(default)
+        return field(default_factory=factory, metadata={"help": doc}, **kw)
+    return field(default=default, metadata={"help": doc}, **kw)
+
+
+@dataclass
+class ModelConfig:
+    base: str = _f("scratch", "'scratch' (untrained BERT over the project vocabulary), a local directory or a hub name")
+    head: str = _f("softmax", "classification head (see models.heads.HEADS)")
+    scratch: ScratchSize = _f(ScratchSize(), "size of the 'scratch' encoder")
+    max_length: int = _f(256, "tokens per window; longer sentences become overlapping windows")
+    stride: int = _f(64, "tokens shared by consecutive windows")
+
+
+@dataclass
+class DataConfig:
+    train: list[str] = _f(["data/gold/article.jsonl"], "gold JSONL files to train on")
+    dev: list[str] = _f([], "gold JSONL files for model selection; empty: hold out dev_fold of the train files")
+    folds: int = _f(5, "folds the train files are cut into when dev is empty")
+    dev_fold: int = _f(0, "which fold is the dev set when dev is empty")
+    fold_seed: int = _f(13, "seed of the fold assignment (as `zhner annotate folds --seed`)")
+    scheme: str = _f("bio", "tagging scheme: bio or bioes")
+    limit: int = _f(0, "use only the first N training sentences (0: all); for quick tests")
+
+
+@dataclass
+class TrainingConfig:
+    epochs: int = _f(40, "maximum epochs")
+    batch_size: int = _f(8, "sentences (windows) per step, per device")
+    grad_accum: int = _f(1, "gradient accumulation steps")
+    learning_rate: float = _f(5e-4, "peak learning rate (small random encoders want more than the usual 5e-5)")
+    weight_decay: float = _f(0.01, "AdamW weight decay")
+    warmup_ratio: float = _f(0.1, "share of steps for linear warm-up")
+    early_stopping: int = _f(8, "stop after this many epochs without a better dev micro-F1 (0: never)")
+    seed: int = _f(42, "seed of initialisation, shuffling and dropout")
+    threads: int = _f(0, "torch CPU threads (0: leave torch's default)")
+    bf16: str = _f("auto", "bf16 mixed precision: auto (on CUDA when supported), true, false")
+
+
+@dataclass
+class Config:
+    name: str = _f("default", "run name; the default output is runs/<name>/")
+    model: ModelConfig = _f(ModelConfig(), "model section")
+    data: DataConfig = _f(DataConfig(), "data section")
+    training: TrainingConfig = _f(TrainingConfig(), "training section")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _hint(cls) -> dict[str, object]:
+    return typing.get_type_hints(cls)
+
+
+def _coerce(value, hint, where: str):
+    """Check ``value`` against a type hint; ints are accepted for floats."""
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+        return _build(hint, value, where)
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        return [_coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin in (typing.Union, types.UnionType):
+        for option in typing.get_args(hint):
+            try:
+                return _coerce(value, option, where)
+            except ConfigError:
+                continue
+        raise ConfigError(f"{where}: {value!r} does not fit {hint}")
+    if hint is type(None):
+        if value is None:
+            return None
+        raise ConfigError(f"{where}: expected null, got {value!r}")
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is str and isinstance(value, bool):  # YAML reads true/false as booleans
+        return str(value).lower()
+    if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
+        raise ConfigError(f"{where}: expected {hint.__name__}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _build(cls, values: dict, where: str):
+    hints = _hint(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    for key in values:
+        if key not in names:
+            raise ConfigError(f"unknown key {key!r} in section {where or 'top level'}; known: {', '.join(names)}")
+    kwargs = {k: _coerce(v, hints[k], f"{where}.{k}" if where else k) for k, v in values.items()}
+    return cls(**kwargs)
+
+
+def parse_override(text: str) -> tuple[list[str], object]:
+    """``"training.epochs=20"`` → (["training", "epochs"], 20)."""
+    key, sep, raw = text.partition("=")
+    if not sep:
+        raise ConfigError(f"override {text!r}: expected section.key=value")
+    path = key.strip().split(".")
+    if len(path) < 2:
+        raise ConfigError(f"override {text!r}: name the section too, e.g. training.{key.strip()}={raw}")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return path, value
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """Defaults ← YAML file ← overrides. The run name defaults to the file's stem."""
+    values: dict = {}
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"{path}: config file not found")
+        try:
+            values = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{path}: invalid YAML: {e}") from None
+        if not isinstance(values, dict):
+            raise ConfigError(f"{path}: expected a mapping of sections at the top level")
+        values.setdefault("name", p.stem)
+    for text in overrides:
+        keys, value = parse_override(text)
+        node = values
+        for k in keys[:-1]:
+            node = node.setdefault(k, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"override {text!r}: {k!r} is not a section")
+        node[keys[-1]] = value
+    config = _build(Config, values, "")
+    if config.data.scheme not in ("bio", "bioes"):
+        raise ConfigError(f"data.scheme: {config.data.scheme!r} is not one of bio, bioes")
+    if config.training.bf16 not in ("auto", "true", "false"):
+        raise ConfigError(f"training.bf16: {config.training.bf16!r} is not one of auto, true, false")
+    if not 0 <= config.data.dev_fold < config.data.folds:
+        raise ConfigError(f"data.dev_fold: {config.data.dev_fold} is not in 0..{config.data.folds - 1}")
+    if config.model.stride >= config.model.max_length - 2:
+        raise ConfigError("model.stride must be smaller than model.max_length - 2")
+    return config
