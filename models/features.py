@@ -41,58 +41,62 @@ class Encoded:
     n_chars: int
 
 
-def encode(
+def encode_batch(
     tokenizer,
-    text: str,
+    texts: Sequence[str],
     *,
     max_length: int,
     stride: int,
-    spans: Sequence[Span] | None = None,
+    spans: Sequence[Sequence[Span]] | None = None,
     label2id: dict[str, int] | None = None,
     scheme: Scheme = BIO,
-) -> Encoded:
-    """Windows for ``text``; with ``spans`` and ``label2id``, also token labels.
+) -> list[Encoded]:
+    """Windows for each text (one tokenizer call for all); with ``spans`` and ``label2id``, token labels too.
 
     A span is unaligned when its first or last character yields no token; it
     is reported, never shifted, and its characters are labelled O.
     """
-    chars = list(text)
-    if not chars:
-        return Encoded([], [], 0)
-    enc = tokenizer(
-        [chars],
-        is_split_into_words=True,
-        truncation=True,
-        max_length=max_length,
-        stride=stride,
-        return_overflowing_tokens=True,
-    )
-    windows: list[Window] = []
-    has_token = [False] * len(chars)
-    for w in range(len(enc["input_ids"])):
-        word_ids = enc.word_ids(w)
-        char_index = []
-        prev = None
-        for wid in word_ids:
-            char_index.append(wid if wid is not None and wid != prev else -1)
-            if wid is not None:
-                has_token[wid] = True
-            prev = wid
-        windows.append(Window(list(enc["input_ids"][w]), char_index))
-
-    unaligned: list[tuple[Span, str]] = []
-    if spans is not None and label2id is not None:
+    out = [Encoded([], [], len(t)) for t in texts]
+    has_token = [[False] * len(t) for t in texts]
+    todo = [i for i, t in enumerate(texts) if t]
+    if todo:
+        enc = tokenizer(
+            [list(texts[i]) for i in todo],
+            is_split_into_words=True,
+            truncation=True,
+            max_length=max_length,
+            stride=stride,
+            return_overflowing_tokens=True,
+        )
+        for w, sample in enumerate(enc["overflow_to_sample_mapping"]):
+            i = todo[sample]
+            char_index = []
+            prev = None
+            for wid in enc.word_ids(w):
+                char_index.append(wid if wid is not None and wid != prev else -1)
+                if wid is not None:
+                    has_token[i][wid] = True
+                prev = wid
+            out[i].windows.append(Window(list(enc["input_ids"][w]), char_index))
+    if spans is None or label2id is None:
+        return out
+    for i, text in enumerate(texts):
         aligned = []
-        for span in spans:
-            if not has_token[span.start] or not has_token[span.end - 1]:
-                edge = span.start if not has_token[span.start] else span.end - 1
-                unaligned.append((span, f"character {edge} ({chars[edge]!r}) gives no token"))
+        for span in spans[i]:
+            edges = [c for c in (span.start, span.end - 1) if not has_token[i][c]]
+            if edges:
+                out[i].unaligned.append((span, f"character {edges[0]} ({text[edges[0]]!r}) gives no token"))
             else:
                 aligned.append(span)
-        tags = _tags_over_tokens(len(chars), aligned, has_token, scheme)
-        for win in windows:
+        tags = _tags_over_tokens(len(text), aligned, has_token[i], scheme)
+        for win in out[i].windows:
             win.labels = [label2id[tags[c]] if c >= 0 else IGNORE for c in win.char_index]
-    return Encoded(windows, unaligned, len(chars))
+    return out
+
+
+def encode(tokenizer, text: str, *, spans: Sequence[Span] | None = None, **kw) -> Encoded:
+    """:func:`encode_batch` for one text."""
+    return encode_batch(tokenizer, [text], spans=None if spans is None else [spans], **kw)[0]
 
 
 def _tags_over_tokens(n: int, spans: Sequence[Span], has_token: list[bool], scheme: Scheme) -> list[str]:
@@ -133,11 +137,16 @@ def decode(char_tags: dict[int, str], scheme: Scheme = BIO) -> list[Span]:
     return [Span(kept[s.start], kept[s.end - 1] + 1, s.label) for s in spans]
 
 
-def predict_spans(encoded: Encoded, window_scores: Sequence, tags: list[str], scheme: Scheme = BIO) -> list[Span]:
-    """Spans of one sentence from per-window token log-probabilities (``window_scores[w][t]``).
+def predict_spans(
+    encoded: Encoded, window_scores: Sequence, tags: list[str], scheme: Scheme = BIO
+) -> list[tuple[Span, float]]:
+    """Spans of one sentence, each with its score, from per-window token log-probabilities.
 
-    Each character takes its scores from the window where it sits furthest from
-    an edge; the scheme-valid tag sequence with the best score is decoded.
+    ``window_scores[w][t]`` holds the log-probabilities of token ``t`` of window
+    ``w``. Each character takes its scores from the window where it sits
+    furthest from an edge; the scheme-valid tag sequence with the best total
+    score is decoded (:func:`models.heads.viterbi`). A span's score is the mean
+    probability of the chosen tags over its characters.
     """
     import numpy as np
 
@@ -147,6 +156,13 @@ def predict_spans(encoded: Encoded, window_scores: Sequence, tags: list[str], sc
     if not owners:
         return []
     chars = sorted(owners)
-    scores = np.stack([np.asarray(window_scores[owners[c][0]][owners[c][1]]) for c in chars])
+    scores = np.stack([np.asarray(window_scores[owners[c][0]][owners[c][1]], dtype=np.float32) for c in chars])
     best = viterbi(scores, tags, scheme)
-    return decode(dict(zip(chars, best)), scheme)
+    index = {t: k for k, t in enumerate(tags)}
+    chosen = np.exp(scores[np.arange(len(chars)), [index[t] for t in best]])
+    position = {c: k for k, c in enumerate(chars)}
+    out = []
+    for span in decode(dict(zip(chars, best)), scheme):
+        ks = [position[c] for c in range(span.start, span.end) if c in position]
+        out.append((span, float(chosen[ks].mean())))
+    return out

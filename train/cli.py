@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shlex
 import sys
 from collections.abc import Sequence
@@ -60,6 +61,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner train") -> int:
             raise
         print(f"error: {e}", file=sys.stderr)
         return 1
+    if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 reports
+        return 0
     print(f"\ndev scores of {result['output']} ({result['dev_split']}, {result['dev_sentences']} sentences):")
     print(render(result["dev"]))
     if not result["base_trained"]:

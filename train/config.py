@@ -104,6 +104,11 @@ def _coerce(value, hint, where: str):
         raise ConfigError(f"{where}: expected null, got {value!r}")
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if hint is float and isinstance(value, str):  # YAML 1.1 reads 1e-3 (no dot) as a string
+        try:
+            return float(value)
+        except ValueError:
+            pass
     if hint is str and isinstance(value, bool):  # YAML reads true/false as booleans
         return str(value).lower()
     if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):

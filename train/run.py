@@ -36,11 +36,12 @@ from annotate import LABELS, SCHEMES, Record, read_many
 from annotate.folds import assign_folds
 from models import modeldir
 from models.base import build_token_classifier, load_tokenizer
-from models.features import Encoded, encode, predict_spans
+from models.features import Encoded, encode_batch, predict_spans
 from train.config import Config
 from train.metrics import render, seqeval_scores
 
 log = logging.getLogger("zhner.train")
+PAD_LABEL = -100  # what the Trainer pads gathered inputs and predictions with
 
 
 @dataclass
@@ -67,19 +68,15 @@ def split_data(cfg: Config) -> Split:
 
 
 def encode_all(records: list[Record], tokenizer, cfg: Config, label2id: dict[str, int]) -> list[Encoded]:
-    scheme = SCHEMES[cfg.data.scheme]
-    return [
-        encode(
-            tokenizer,
-            r.text,
-            max_length=cfg.model.max_length,
-            stride=cfg.model.stride,
-            spans=r.entities,
-            label2id=label2id,
-            scheme=scheme,
-        )
-        for r in records
-    ]
+    return encode_batch(
+        tokenizer,
+        [r.text for r in records],
+        max_length=cfg.model.max_length,
+        stride=cfg.model.stride,
+        spans=[r.entities for r in records],
+        label2id=label2id,
+        scheme=SCHEMES[cfg.data.scheme],
+    )
 
 
 def to_dataset(encoded: list[Encoded]) -> Dataset:
@@ -97,20 +94,36 @@ def alignment_report(records: list[Record], encoded: list[Encoded]) -> dict:
     return {"spans": total, "aligned": total - len(bad), "unaligned": bad}
 
 
-def make_scorer(records: list[Record], encoded: list[Encoded], tags: list[str], scheme_name: str):
-    """compute_metrics for the Trainer: window logits → sentence spans → seqeval strict scores."""
+def make_scorer(records: list[Record], encoded: list[Encoded], tags: list[str], scheme_name: str, pad_id: int):
+    """compute_metrics for the Trainer: window logits → sentence spans → seqeval strict scores.
+
+    Rows are matched to windows by their input ids, not by position: under
+    data-parallel evaluation the gathered rows need not come back in dataset
+    order. Windows with identical ids get identical logits, so this is exact.
+    """
     scheme = SCHEMES[scheme_name]
-    starts = np.cumsum([0] + [len(e.windows) for e in encoded])
 
     def compute(eval_pred) -> dict[str, float]:
         logits = eval_pred.predictions
         logits = logits[0] if isinstance(logits, tuple) else logits
         logp = torch.log_softmax(torch.from_numpy(np.asarray(logits, dtype=np.float32)), dim=-1).numpy()
-        preds = [predict_spans(e, logp[starts[i] : starts[i + 1]], tags, scheme) for i, e in enumerate(encoded)]
+        by_ids = {}
+        for row, ids in zip(logp, np.asarray(eval_pred.inputs)):
+            real = np.flatnonzero((ids != PAD_LABEL) & (ids != pad_id))  # the collator pads with pad_id
+            by_ids[tuple(ids[: real[-1] + 1].tolist())] = row
+        preds = []
+        for e in encoded:
+            window_scores = [by_ids[tuple(w.input_ids)] for w in e.windows]
+            preds.append([s for s, _ in predict_spans(e, window_scores, tags, scheme)])
         scores = seqeval_scores([r.entities for r in records], preds, [len(r.text) for r in records])
         flat = {"f1": scores["micro"]["f1"], "precision": scores["micro"]["precision"]}
         flat["recall"] = scores["micro"]["recall"]
         flat.update({f"f1_{lab}": scores[lab]["f1"] for lab in LABELS})
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            # every rank must take the same best-model and early-stopping decisions: use rank 0's scores
+            shared = [flat, scores]
+            torch.distributed.broadcast_object_list(shared, src=0)
+            flat, scores = shared
         compute.last = scores
         return flat
 
@@ -164,7 +177,7 @@ def run(cfg: Config, *, output: str | Path | None = None, resume: bool = False, 
 
     # --- collator, metrics, Trainer
     collator = DataCollatorForTokenClassification(tokenizer, pad_to_multiple_of=8)
-    scorer = make_scorer(split.dev, dev_enc, tags, cfg.data.scheme)
+    scorer = make_scorer(split.dev, dev_enc, tags, cfg.data.scheme, tokenizer.pad_token_id)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     args = TrainingArguments(
         output_dir=str(work),
@@ -192,6 +205,7 @@ def run(cfg: Config, *, output: str | Path | None = None, resume: bool = False, 
         ddp_backend=None if torch.cuda.is_available() or world == 1 else "gloo",
         save_only_model=False,
         disable_tqdm=False,
+        include_for_metrics=["inputs"],
     )
     callbacks = [EarlyStoppingCallback(cfg.training.early_stopping)] if cfg.training.early_stopping else []
     trainer = Trainer(

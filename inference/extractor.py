@@ -1,0 +1,137 @@
+"""The two-line API:
+
+    >>> from inference import Extractor                       # doctest: +SKIP
+    >>> ex = Extractor.load("runs/default")                   # doctest: +SKIP
+    >>> ex("浙江新增4个国家先进制造业集群")                      # doctest: +SKIP
+    [Entity(2, 4, 'LOC', '浙江', 0.98), ...]
+
+Offsets are character offsets into the text you passed (end exclusive), for
+any length of text: documents are split into sentences (nothing dropped),
+sentences longer than the model's window become overlapping windows, and all
+windows of a batch of texts are sorted by length and run together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from annotate.schema import Span
+from annotate.split import sentence_offsets
+from models import modeldir
+from models.features import Encoded, encode_batch, predict_spans
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One extracted mention: ``text == document[start:end]``."""
+
+    start: int
+    end: int
+    label: str
+    text: str
+    score: float
+
+    def __repr__(self) -> str:
+        return f"Entity({self.start}, {self.end}, {self.label!r}, {self.text!r}, {self.score:.2f})"
+
+    @property
+    def span(self) -> Span:
+        return Span(self.start, self.end, self.label)
+
+    def to_dict(self) -> dict:
+        return {"start": self.start, "end": self.end, "label": self.label, "text": self.text, "score": self.score}
+
+
+def _cpu_has_bf16() -> bool:
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+class Extractor:
+    """A loaded model that extracts entities from text. Build it with :meth:`load`."""
+
+    def __init__(self, model, tokenizer, meta: modeldir.ModelMeta, *, device: str = "auto", bf16: str = "auto"):
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        self.tokenizer = tokenizer
+        self.meta = meta
+        self.tags = [model.config.id2label[i] for i in range(len(model.config.id2label))]
+        if bf16 == "auto":
+            self.bf16 = self.device.type == "cuda" or _cpu_has_bf16()
+        else:
+            self.bf16 = bf16 in (True, "true")
+
+    @classmethod
+    def load(cls, path: str | Path, *, device: str = "auto", bf16: str = "auto") -> Extractor:
+        """Load a model directory written by ``zhner train`` (raises ModelDirError with a one-line reason)."""
+        model, tokenizer, meta = modeldir.load(path)
+        return cls(model, tokenizer, meta, device=device, bf16=bf16)
+
+    def __call__(self, text: str) -> list[Entity]:
+        return self.extract_many([text])[0]
+
+    def extract_many(self, texts: Sequence[str], batch_size: int = 32) -> list[list[Entity]]:
+        """Entities of each text, in input order. Empty or whitespace-only texts give []."""
+        if isinstance(texts, str):
+            raise TypeError("extract_many takes a list of texts; call the extractor itself for one text")
+        pieces: list[tuple[int, int, str]] = []  # (text index, sentence start, sentence)
+        for i, text in enumerate(texts):
+            for a, b in sentence_offsets(text):
+                pieces.append((i, a, text[a:b]))
+        encoded = encode_batch(
+            self.tokenizer, [p[2] for p in pieces], max_length=self.meta.max_length, stride=self.meta.stride
+        )
+        scores = self._score_windows([w.input_ids for e in encoded for w in e.windows], batch_size)
+        results: list[list[Entity]] = [[] for _ in texts]
+        k = 0
+        for (i, offset, _sentence), enc in zip(pieces, encoded):
+            window_scores = scores[k : k + len(enc.windows)]
+            k += len(enc.windows)
+            for span, score in self._spans(enc, window_scores):
+                s = span.shifted(offset)
+                results[i].append(Entity(s.start, s.end, s.label, texts[i][s.start : s.end], round(score, 4)))
+        return results
+
+    def stream(self, texts: Iterable[str], batch_size: int = 32, chunk: int = 256) -> Iterator[list[Entity]]:
+        """Entities of each text of an iterable, in order, ``chunk`` texts at a time (bounded memory)."""
+        buffer: list[str] = []
+        for text in texts:
+            buffer.append(text)
+            if len(buffer) >= chunk:
+                yield from self.extract_many(buffer, batch_size)
+                buffer = []
+        if buffer:
+            yield from self.extract_many(buffer, batch_size)
+
+    def _spans(self, enc: Encoded, window_scores: list[np.ndarray]) -> list[tuple[Span, float]]:
+        return predict_spans(enc, window_scores, self.tags, self.meta.tagging)
+
+    @torch.inference_mode()
+    def _score_windows(self, windows: list[list[int]], batch_size: int) -> list[np.ndarray]:
+        """Log-probabilities [len(window), n_tags] of each window; batches sorted by length."""
+        order = sorted(range(len(windows)), key=lambda i: -len(windows[i]))
+        out: list[np.ndarray | None] = [None] * len(windows)
+        pad = self.tokenizer.pad_token_id or 0
+        for b in range(0, len(order), batch_size):
+            idx = order[b : b + batch_size]
+            width = len(windows[idx[0]])
+            ids = torch.full((len(idx), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(idx), width), dtype=torch.long)
+            for row, i in enumerate(idx):
+                ids[row, : len(windows[i])] = torch.tensor(windows[i])
+                mask[row, : len(windows[i])] = 1
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+                logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
+            logp = torch.log_softmax(logits.float(), dim=-1).cpu().numpy()
+            for row, i in enumerate(idx):
+                out[i] = logp[row, : len(windows[i])]
+        return out  # type: ignore[return-value]
