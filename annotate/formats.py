@@ -49,15 +49,20 @@ def _unescape(field: str) -> str:
     raise ValueError(f"expected one character or U+XXXX, got {field!r}")
 
 
+def conll_block(rec: Record, scheme: Scheme = BIO) -> str:
+    """One sentence in CoNLL form: the header line, one ``char<TAB>tag`` line a character, a blank line."""
+    head = {"id": rec.id, **rec.meta}
+    lines = [_META + json.dumps(head, ensure_ascii=False)]
+    tags = spans_to_tags(len(rec.text), rec.entities, scheme)
+    lines += [f"{_escape(ch)}\t{tag}" for ch, tag in zip(rec.text, tags)]
+    return "\n".join(lines) + "\n\n"
+
+
 def _write_tags(scheme: Scheme) -> Writer:
     def write(path: Path, records: list[Record]) -> None:
         with open(path, "w", encoding="utf-8", newline="\n") as fh:
             for rec in records:
-                head = {"id": rec.id, **rec.meta}
-                fh.write(_META + json.dumps(head, ensure_ascii=False) + "\n")
-                for ch, tag in zip(rec.text, spans_to_tags(len(rec.text), rec.entities, scheme)):
-                    fh.write(f"{_escape(ch)}\t{tag}\n")
-                fh.write("\n")
+                fh.write(conll_block(rec, scheme))
 
     return write
 
@@ -127,29 +132,25 @@ def _read_tags(scheme: Scheme) -> Reader:
 # --- Label Studio ---------------------------------------------------------------------------
 
 
-def _write_label_studio(path: Path, records: list[Record], *, as_predictions: bool = False) -> None:
-    tasks = []
-    for rec in records:
-        results = [
-            {
-                "id": f"{rec.id}-{i}",
-                "from_name": "label",
-                "to_name": "text",
-                "type": "labels",
-                "value": {"start": s.start, "end": s.end, "text": s.text_in(rec.text), "labels": [s.label]},
-            }
-            for i, s in enumerate(sorted(rec.entities))
-        ]
-        key = "predictions" if as_predictions else "annotations"
-        data = {"text": rec.text, "id": rec.id, "meta": rec.meta}
-        tasks.append({"data": data, key: [{"result": results}]})
+def label_studio_task(rec: Record, *, as_predictions: bool = False) -> dict:
+    """One Label Studio task; with ``as_predictions`` the spans are pre-annotations to correct."""
+    results = [
+        {
+            "id": f"{rec.id}-{i}",
+            "from_name": "label",
+            "to_name": "text",
+            "type": "labels",
+            "value": {"start": s.start, "end": s.end, "text": s.text_in(rec.text), "labels": [s.label]},
+        }
+        for i, s in enumerate(sorted(rec.entities))
+    ]
+    key = "predictions" if as_predictions else "annotations"
+    return {"data": {"text": rec.text, "id": rec.id, "meta": rec.meta}, key: [{"result": results}]}
+
+
+def _write_label_studio(path: Path, records: list[Record]) -> None:
     with open(path, "w", encoding="utf-8") as fh:
-        json.dump(tasks, fh, ensure_ascii=False, indent=1)
-
-
-def write_label_studio_predictions(path: Path, records: list[Record]) -> None:
-    """Tasks whose entities are pre-annotations (``predictions``), to be corrected in Label Studio."""
-    _write_label_studio(path, records, as_predictions=True)
+        json.dump([label_studio_task(r) for r in records], fh, ensure_ascii=False, indent=1)
 
 
 def _read_label_studio(path: Path) -> list[Record]:

@@ -36,3 +36,17 @@ def write_jsonl(tmp_path: Path):
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """A model directory trained for one epoch on the tiny config (seconds): for inference and evaluation tests."""
+    import torch
+
+    from train.config import load_config
+    from train.run import run
+
+    torch.set_num_threads(1)
+    out = tmp_path_factory.mktemp("tiny") / "model"
+    run(load_config(ROOT / "configs/tiny.yaml", ["training.epochs=1"]), output=out)
+    return out

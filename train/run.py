@@ -220,7 +220,7 @@ def run(cfg: Config, *, output: str | Path | None = None, resume: bool = False, 
     checkpoint = resume and work.is_dir() and any(work.glob("checkpoint-*"))
     if resume and not checkpoint:
         log.warning("--resume: no checkpoint in %s, starting from the beginning", work)
-    trainer.train(resume_from_checkpoint=True if checkpoint else None)
+    train_output = trainer.train(resume_from_checkpoint=True if checkpoint else None)
 
     # --- final dev scores of the best model
     trainer.evaluate()
@@ -237,6 +237,8 @@ def run(cfg: Config, *, output: str | Path | None = None, resume: bool = False, 
         "dev_sentences": len(split.dev),
         "dev_split": split.description,
         "seconds": round(time.time() - t0, 1),
+        "train_runtime": round(train_output.metrics.get("train_runtime", 0.0), 2),
+        "train_tokens": sum(len(w.input_ids) for e in train_enc for w in e.windows),
         "device": str(trainer.args.device),
         "command": command or f"zhner train (config {cfg.name})",
     }

@@ -1,0 +1,261 @@
+"""zhner predict: run a trained model over new text.
+
+INPUT may be .txt files (each file one document, id = its path), .jsonl files
+with {"id", "text"} lines, or - (or nothing) for standard input, where each
+non-empty line is one document (use --stdin-format jsonl for JSON lines).
+Input is streamed: results are written as they are made, in input order, in
+bounded memory. A JSONL line that is not valid JSON or has no "text" is
+reported as file:line: reason and skipped; the exit status is then 1.
+
+Output formats (--format):
+  jsonl         the gold format plus "scores": `zhner annotate validate` and
+                `zhner evaluate --predictions` take it as is (default)
+  conll         one char<TAB>tag a line (BIO), as `zhner annotate convert --to bio`
+  label-studio  tasks with the entities as pre-annotations, to correct in Label
+                Studio and bring back with `zhner annotate convert --from label-studio`
+  html          one self-contained page with entities highlighted by label
+
+Examples:
+  zhner predict --model runs/default news.txt
+  zhner predict --model runs/default feed.jsonl -o feed.pred.jsonl
+  echo "杭州海康威视营收增长12%" | zhner predict --model runs/default
+  zhner predict --model runs/default news.txt --format html -o news.html
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+FORMATS = ("jsonl", "conll", "label-studio", "html")
+
+
+@dataclass
+class Doc:
+    id: str
+    text: str
+    meta: dict
+
+
+class Failures:
+    """Counts and reports input problems as ``file:line: reason`` on stderr."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def report(self, where: str, reason: str) -> None:
+        self.count += 1
+        print(f"{where}: {reason}", file=sys.stderr)
+
+
+def read_inputs(inputs: Sequence[str], stdin_format: str, failures: Failures) -> Iterator[Doc]:
+    """Documents from every input, lazily, in order."""
+    for name in inputs or ["-"]:
+        if name == "-":
+            stream = _stdin_lines()
+            yield from (
+                _jsonl_docs(stream, "<stdin>", failures) if stdin_format == "jsonl" else _line_docs(stream, failures)
+            )
+            continue
+        path = Path(name)
+        if not path.is_file():
+            failures.report(name, "no such file")
+            continue
+        if path.suffix == ".jsonl":
+            with open(path, "rb") as fh:
+                yield from _jsonl_docs(_decoded(fh, name, failures), name, failures)
+        else:
+            try:
+                text = path.read_bytes().decode("utf-8")
+            except UnicodeDecodeError as e:
+                failures.report(name, f"not valid UTF-8 (byte offset {e.start}); file skipped")
+                continue
+            yield Doc(name, text, {})
+
+
+def _stdin_lines() -> Iterator[tuple[int, str]]:
+    stream = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
+    if stream is None:
+        yield from enumerate(sys.stdin, 1)
+        return
+    yield from _decoded(stream, "<stdin>", None)
+
+
+def _decoded(fh, name: str, failures: Failures | None) -> Iterator[tuple[int, str]]:
+    for n, raw in enumerate(fh, 1):
+        try:
+            yield n, raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            if failures is not None:
+                failures.report(f"{name}:{n}", f"invalid UTF-8 at byte offset {e.start}; line skipped")
+
+
+def _line_docs(lines: Iterator[tuple[int, str]], failures: Failures) -> Iterator[Doc]:
+    for n, line in lines:
+        text = line.rstrip("\r\n")
+        if text.strip():
+            yield Doc(f"stdin-{n}", text, {})
+
+
+def _jsonl_docs(lines: Iterator[tuple[int, str]], name: str, failures: Failures) -> Iterator[Doc]:
+    for n, line in lines:
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            failures.report(f"{name}:{n}", f"invalid JSON: {e.msg}; line skipped")
+            continue
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+            failures.report(f"{name}:{n}", 'no "text" string; line skipped')
+            continue
+        meta = {k: v for k, v in obj.items() if k not in ("id", "text", "entities", "scores")}
+        yield Doc(str(obj.get("id", f"{Path(name).stem}-{n}")), obj["text"], meta)
+
+
+class Writer:
+    """Writes one result at a time in the chosen format."""
+
+    def __init__(self, out: TextIO, fmt: str) -> None:
+        self.out, self.fmt, self.n = out, fmt, 0
+        if fmt == "html":
+            from inference.render import header
+
+            out.write(header("zhner predict"))
+        elif fmt == "label-studio":
+            out.write("[\n")
+
+    def write(self, doc: Doc, entities) -> None:
+        from annotate.gold import Record, dumps
+
+        rec = Record(doc.id, doc.text, [e.span for e in entities], {**doc.meta, "scores": [e.score for e in entities]})
+        if self.fmt == "jsonl":
+            self.out.write(dumps(rec) + "\n")
+        elif self.fmt == "conll":
+            from annotate.formats import conll_block
+
+            self.out.write(conll_block(rec))
+        elif self.fmt == "label-studio":
+            from annotate.formats import label_studio_task
+
+            task = json.dumps(label_studio_task(rec, as_predictions=True), ensure_ascii=False)
+            self.out.write(("" if self.n == 0 else ",\n") + task)
+        else:
+            from inference.render import document
+
+            self.out.write(document(doc.id, doc.text, rec.entities, rec.meta["scores"]))
+        self.n += 1
+
+    def close(self) -> None:
+        if self.fmt == "html":
+            from inference.render import footer
+
+            self.out.write(footer())
+        elif self.fmt == "label-studio":
+            self.out.write("\n]\n")
+        self.out.flush()
+
+
+def predict(
+    *,
+    model: str,
+    inputs: Sequence[str],
+    output: str | None,
+    fmt: str = "jsonl",
+    batch_size: int = 32,
+    bf16: str = "auto",
+    stdin_format: str = "text",
+    progress: bool = True,
+) -> tuple[int, int]:
+    """Run the model over the inputs and write the results; returns (documents written, input failures)."""
+    from tqdm import tqdm
+
+    from inference.extractor import Extractor
+
+    extractor = Extractor.load(model, bf16=bf16)
+    failures = Failures()
+    docs = read_inputs(inputs, stdin_format, failures)
+    with contextlib.ExitStack() as stack:
+        out = (
+            sys.stdout
+            if output in (None, "-")
+            else stack.enter_context(open(output, "w", encoding="utf-8", newline="\n"))
+        )
+        writer = Writer(out, fmt)
+        bar = stack.enter_context(tqdm(unit=" docs", disable=not progress, file=sys.stderr))
+        for chunk in _chunks(docs, 256):
+            for doc, ents in zip(chunk, extractor.extract_many([d.text for d in chunk], batch_size)):
+                writer.write(doc, ents)
+            bar.update(len(chunk))
+            out.flush()
+        writer.close()
+    return writer.n, failures.count
+
+
+def _chunks(items: Iterator[Doc], size: int) -> Iterator[list[Doc]]:
+    chunk: list[Doc] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def build_parser(prog: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inputs", nargs="*", metavar="INPUT", help=".txt or .jsonl files, or - for stdin (default)")
+    p.add_argument("--model", default="runs/default", help="model directory from `zhner train` (default runs/default)")
+    p.add_argument("-o", "--output", help="file to write (default: stdout)")
+    p.add_argument("--format", default="jsonl", choices=FORMATS, help="output format (default jsonl)")
+    p.add_argument("--batch-size", type=int, default=32, help="windows per forward pass (default 32)")
+    p.add_argument(
+        "--bf16",
+        default="auto",
+        choices=["auto", "true", "false"],
+        help="bf16 autocast: auto uses it on CUDA and on CPUs with native bf16 (default auto)",
+    )
+    p.add_argument(
+        "--stdin-format",
+        default="text",
+        choices=["text", "jsonl"],
+        help="stdin as one document a line (text) or JSON lines (default text)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--verbose", action="store_true", help="show tracebacks")
+    return p
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "zhner predict") -> int:
+    args = build_parser(prog).parse_args(argv)
+    from models.modeldir import ModelDirError
+
+    try:
+        n, failed = predict(
+            model=args.model,
+            inputs=args.inputs,
+            output=args.output,
+            fmt=args.format,
+            batch_size=args.batch_size,
+            bf16=args.bf16,
+            stdin_format=args.stdin_format,
+            progress=not args.quiet,
+        )
+    except (ModelDirError, OSError) as e:
+        if args.verbose:
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+    if failed:
+        print(f"{prog}: {n} documents written; {failed} input problem(s) reported above", file=sys.stderr)
+        return 1
+    return 0
