@@ -94,7 +94,8 @@ def main() -> int:
     for text, a, b in zip(texts, got, ref):
         if spans(a) != spans(b) and shown < 5:
             print(
-                f"  differs: {text[:50]}…  bf16-only {sorted(spans(a) - spans(b))}  fp32-only {sorted(spans(b) - spans(a))}"
+                f"  differs: {text[:50]}…  bf16-only {sorted(spans(a) - spans(b))}  "
+                f"fp32-only {sorted(spans(b) - spans(a))}"
             )
             shown += 1
     return 0

@@ -58,9 +58,15 @@ def save(out_dir: str | Path, model, tokenizer, meta: ModelMeta, extra_files: di
     """
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
+    from transformers.utils import logging as hf_logging
+
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        model.save_pretrained(tmp, safe_serialization=True)
+        hf_logging.disable_progress_bar()  # no "Writing model shards" bar for a few MB
+        try:
+            model.save_pretrained(tmp, safe_serialization=True)
+        finally:
+            hf_logging.enable_progress_bar()
         tokenizer.save_pretrained(tmp)
         record = {"format": FORMAT_VERSION, **meta.__dict__}
         (tmp / META_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -27,6 +27,7 @@ from datasets import Dataset
 from transformers import (
     DataCollatorForTokenClassification,
     EarlyStoppingCallback,
+    PrinterCallback,
     Trainer,
     TrainingArguments,
     set_seed,
@@ -137,7 +138,9 @@ def _bf16(setting: str) -> bool:
     return setting == "true"
 
 
-def run(cfg: Config, *, output: str | Path | None = None, resume: bool = False, command: str = "") -> dict:
+def run(
+    cfg: Config, *, output: str | Path | None = None, resume: bool = False, command: str = "", progress: bool = True
+) -> dict:
     """Train ``cfg``; write the model directory; return the final dev scores and run facts."""
     t0 = time.time()
     out = Path(output or f"runs/{cfg.name}")
@@ -204,7 +207,7 @@ def run(cfg: Config, *, output: str | Path | None = None, resume: bool = False, 
         dataloader_pin_memory=torch.cuda.is_available(),
         ddp_backend=None if torch.cuda.is_available() or world == 1 else "gloo",
         save_only_model=False,
-        disable_tqdm=False,
+        disable_tqdm=not progress,
         include_for_metrics=["inputs"],
     )
     callbacks = [EarlyStoppingCallback(cfg.training.early_stopping)] if cfg.training.early_stopping else []
@@ -217,6 +220,8 @@ def run(cfg: Config, *, output: str | Path | None = None, resume: bool = False, 
         compute_metrics=scorer,
         callbacks=callbacks,
     )
+    if not progress:
+        trainer.remove_callback(PrinterCallback)  # with tqdm off, the Trainer would print every log dict instead
     checkpoint = resume and work.is_dir() and any(work.glob("checkpoint-*"))
     if resume and not checkpoint:
         log.warning("--resume: no checkpoint in %s, starting from the beginning", work)

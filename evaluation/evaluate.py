@@ -1,0 +1,174 @@
+"""Scoring a model, a prediction file, or a config by cross-validation; each returns the report dict."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import statistics
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from annotate.gold import GoldError, Record, read_gold, read_many, write_gold
+from annotate.schema import LABELS, Span
+from evaluation import report as rep
+from evaluation.baselines import BASELINES
+
+
+class EvaluationError(ValueError):
+    """Inputs that cannot be scored together; the message says which and why."""
+
+
+def baseline_predictions(train: Sequence[Record], test: Sequence[Record]) -> dict[str, list[list[Span]]]:
+    out = {}
+    for name, factory in BASELINES.items():
+        predict = factory(train)
+        out[name] = [predict(r.text) for r in test]
+    return out
+
+
+def match_predictions(gold: Sequence[Record], pred: Sequence[Record], pred_name: str) -> list[list[Span]]:
+    """Predictions in gold order, matched by id; the same text is required for the offsets to mean anything."""
+    by_id = {r.id: r for r in pred}
+    missing = [r.id for r in gold if r.id not in by_id]
+    if missing:
+        raise EvaluationError(f"{pred_name}: no prediction for {len(missing)} gold sentence(s), e.g. {missing[:3]}")
+    for r in gold:
+        if by_id[r.id].text != r.text:
+            raise EvaluationError(f"{pred_name}: sentence {r.id!r} has a different text than in the gold file")
+    return [by_id[r.id].entities for r in gold]
+
+
+def evaluate_predictions(
+    predictions: str | Path, data: Sequence[str | Path], *, train: Sequence[str | Path] = ()
+) -> dict:
+    """Report for a prediction file (gold format) against gold files; baselines fit on ``train`` if given."""
+    gold = read_many(data)
+    pred = match_predictions(gold, read_gold(predictions), str(predictions))
+    train_recs = read_many(train) if train else []
+    systems = {rep.MAIN: pred, **baseline_predictions(train_recs, gold)}
+    about = {"predictions": str(predictions), "data": ", ".join(map(str, data))}
+    if not train_recs:
+        about["dictionary baseline"] = "no training data given (--train): the dictionary is empty"
+    return rep.build(gold, systems, title=f"Evaluation of {Path(predictions).name}", about=about)
+
+
+def evaluate_model(model: str | Path, data: Sequence[str | Path], *, batch_size: int = 32) -> dict:
+    """Predict ``data`` with a model directory and score it; says how much of ``data`` the model was trained on."""
+    from inference import Extractor
+
+    gold = read_many(data)
+    extractor = Extractor.load(model)
+    pred = [[e.span for e in ents] for ents in extractor.extract_many([r.text for r in gold], batch_size)]
+    train_files = extractor.meta.config.get("data", {}).get("train", [])
+    train_recs: list[Record] = []
+    for f in train_files:
+        # a training file that moved only makes the dictionary baseline smaller
+        with contextlib.suppress(GoldError):
+            train_recs += read_gold(f)
+    seen_texts = {r.text for r in train_recs}
+    overlap = sum(r.text in seen_texts for r in gold)
+    about = {
+        "model": str(model),
+        "base encoder": f"{extractor.meta.base} ({'pretrained' if extractor.meta.base_trained else 'UNTRAINED'})",
+        "data": ", ".join(map(str, data)),
+        "training files of the model": ", ".join(train_files) or "unknown",
+    }
+    if overlap:
+        about["WARNING"] = (
+            f"{overlap} of {len(gold)} evaluated sentences are in the model's training files "
+            "(training or its dev split): these scores flatter the model; use `zhner evaluate cv`"
+        )
+    unseen = [r for r in train_recs if r.text not in {g.text for g in gold}]
+    systems = {rep.MAIN: pred, **baseline_predictions(unseen, gold)}
+    return rep.build(gold, systems, title=f"Evaluation of {model}", about=about)
+
+
+def cross_validate(
+    config: str | Path,
+    overrides: Sequence[str] = (),
+    *,
+    folds: int = 5,
+    repeats: int = 1,
+    seed: int = 13,
+    progress=print,
+) -> dict:
+    """Train one model per fold on the others, predict the held-out fold, and pool the predictions.
+
+    The gold files of ``data.train`` are cut into ``folds`` folds (as
+    ``zhner annotate folds``, seed ``seed + repeat``); inside each training
+    part, the trainer holds out its own dev split for model selection, so the
+    test fold is never seen. The pooled report covers the first repeat (each
+    sentence predicted once); the mean ± std covers every fold of every repeat.
+    """
+    from annotate.folds import assign_folds
+    from inference import Extractor
+    from train.config import load_config
+    from train.run import run
+
+    base = load_config(config, list(overrides))
+    records = read_many(base.data.train)
+    per_fold: list[dict] = []
+    pooled: dict[str, dict[str, list[Span]]] = {}
+    with tempfile.TemporaryDirectory(prefix="zhner-cv-") as tmp:
+        for r in range(repeats):
+            assignment = assign_folds([x.id for x in records], folds, seed + r)
+            for k in range(folds):
+                train = [x for x in records if assignment[x.id] != k]
+                test = [x for x in records if assignment[x.id] == k]
+                train_file = Path(tmp) / f"train-{r}-{k}.jsonl"
+                write_gold(train_file, train)
+                cfg = copy.deepcopy(base)
+                cfg.name = f"{base.name}-cv{r}-{k}"
+                cfg.data.train, cfg.data.dev, cfg.data.limit = [str(train_file)], [], 0
+                out = Path(tmp) / cfg.name
+                result = run(cfg, output=out, progress=False)
+                extractor = Extractor.load(out)
+                pred = [[e.span for e in ents] for ents in extractor.extract_many([x.text for x in test])]
+                base_pred = baseline_predictions(train, test)
+                fold_scores = rep.score_system(test, pred)["strict"]
+                per_fold.append(
+                    {
+                        "repeat": r,
+                        "fold": k,
+                        "test_sentences": len(test),
+                        "strict": fold_scores,
+                        "best_epoch": result["best_epoch"],
+                        "seconds": result["seconds"],
+                    }
+                )
+                progress(
+                    f"repeat {r + 1}/{repeats} fold {k + 1}/{folds}: {len(test)} test sentences, "
+                    f"micro-F1 {100 * fold_scores['micro']['f1']:.1f} ({result['seconds']:.0f} s)"
+                )
+                if r == 0:
+                    for x, p in zip(test, pred):
+                        pooled.setdefault(rep.MAIN, {})[x.id] = p
+                    for name, preds in base_pred.items():
+                        for x, p in zip(test, preds):
+                            pooled.setdefault(name, {})[x.id] = p
+    systems = {name: [by_id[x.id] for x in records] for name, by_id in pooled.items()}
+    cv = {
+        "folds": folds,
+        "repeats": repeats,
+        "seed": seed,
+        "per_fold": per_fold,
+        "per_label_mean_std": {
+            lab: (
+                statistics.fmean(f["strict"][lab]["f1"] for f in per_fold),
+                statistics.pstdev(f["strict"][lab]["f1"] for f in per_fold),
+            )
+            for lab in [*LABELS, "micro", "macro"]
+        },
+    }
+    about = {
+        "config": f"{config} {' '.join(overrides)}".strip(),
+        "base encoder": base.model.base
+        if base.model.base != "scratch"
+        else f"scratch: UNTRAINED {base.model.scratch.layers}x{base.model.scratch.hidden} BERT (random weights)",
+        "data": ", ".join(base.data.train),
+        "protocol": f"{folds}-fold cross-validation, seed {seed}; pooled held-out predictions of repeat 1; "
+        "model selection on a dev split inside each training part",
+        "baselines": "fit on each fold's training part only",
+    }
+    return rep.build(records, systems, title=f"Cross-validation of {base.name}", about=about, cv=cv)

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import pytest
+
+from annotate import Record, Span
+from evaluation.baselines import dictionary_factory, metric_rules
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("营收3.9万亿元", ["3.9万亿元"]),
+        ("市场占有率超50%", ["超50%"]),
+        ("共计8000余家", ["8000余家"]),
+        ("不足8万元提高到25.1万元", ["不足8万元", "25.1万元"]),
+        ("包揽全球前两名", ["前两名"]),
+        ("居全国第二", ["第二"]),
+        ("约占三成", ["三成"]),
+        ("今年1-10月", []),
+        ("起步于20世纪70年代", []),
+        ("培育发展一批先进制造业集群", []),
+        ("第五届大会", []),
+    ],
+)
+def test_baselines_metric_rules_follow_the_spec(text: str, expected: list[str]) -> None:
+    assert [s.text_in(text) for s in metric_rules(text)] == expected
+
+
+def test_baselines_dictionary_longest_match_and_majority_label() -> None:
+    train = [
+        Record("1", "浙江省经信厅和浙江", [Span(0, 6, "ORG"), Span(7, 9, "LOC")]),
+        Record("2", "浙江", [Span(0, 2, "LOC")]),
+    ]
+    predict = dictionary_factory(train)
+    text = "浙江省经信厅表示浙江"
+    assert predict(text) == [Span(0, 6, "ORG"), Span(8, 10, "LOC")]

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from annotate import read_gold
+from evaluation import report as rep
+from evaluation.cli import main
+from evaluation.evaluate import cross_validate
+
+
+def test_report_predictions_mode_writes_all_outputs(root, tmp_path, capsys) -> None:
+    gold = root / "data/gold/article.jsonl"
+    out = tmp_path / "rep"
+    assert main(["--predictions", str(gold), "--data", str(gold), "--out", str(out)]) == 0
+    assert {p.name for p in out.iterdir()} == {"report.json", "report.md", "report.html", "f1.png", "confusion.png"}
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["systems"]["model"]["strict"]["micro"]["f1"] == 1.0
+    assert report["errors"] == []
+    assert "| micro | 89 | 100.0 [100.0, 100.0]" in capsys.readouterr().out
+
+
+def test_report_predictions_must_cover_gold(root, tmp_path, capsys) -> None:
+    gold = root / "data/gold/article.jsonl"
+    partial = tmp_path / "p.jsonl"
+    partial.write_text(gold.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    assert main(["--predictions", str(partial), "--data", str(gold), "--out", str(tmp_path / "r")]) == 1
+    assert "no prediction for 38 gold sentence(s)" in capsys.readouterr().err
+
+
+def test_report_cv_folds_are_disjoint_and_cover_every_sentence(root) -> None:
+    report = cross_validate(
+        root / "configs/tiny.yaml", ["training.epochs=1", "data.limit=0"], folds=3, progress=lambda m: None
+    )
+    n = len(read_gold(root / "data/gold/article.jsonl"))
+    folds = report["cv"]["per_fold"]
+    assert len(folds) == 3 and sum(f["test_sentences"] for f in folds) == n
+    assert report["sentences"] == n and len(report["examples"]) == n
+    assert set(report["systems"]) >= {"model", "rules-metric", "dictionary"}
+    assert "UNTRAINED" in report["about"]["base encoder"]
+    assert "Cross-validation (3 folds" in rep.to_markdown(report)
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed (.ci/run installs it)")
+def test_report_html_renders_in_headless_chromium(root, tmp_path) -> None:
+    import matplotlib.image as mpimg
+    import numpy as np
+
+    gold = root / "data/gold/article.jsonl"
+    assert main(["--predictions", str(gold), "--data", str(gold), "--out", str(tmp_path)]) == 0
+    shot = tmp_path / "shot.png"
+    cmd = [
+        "chromium",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--window-size=1200,3000",
+        f"--screenshot={shot}",
+        (tmp_path / "report.html").as_uri(),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    console = [line for line in proc.stderr.splitlines() if "CONSOLE" in line or "Failed to load resource" in line]
+    assert console == []
+    img = (mpimg.imread(shot)[..., :3] * 255).round().astype(int)
+    for label, color in rep_colors().items():
+        rgb = np.array([int(color[i : i + 2], 16) for i in (1, 3, 5)])
+        assert (np.abs(img - rgb).sum(axis=-1) <= 6).sum() > 200, f"no {label} highlight visible"
+
+
+def rep_colors() -> dict[str, str]:
+    from inference.render import COLORS
+
+    return COLORS
