@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import glob
 import statistics
 import tempfile
 from collections.abc import Sequence
@@ -60,7 +61,10 @@ def evaluate_model(model: str | Path, data: Sequence[str | Path], *, batch_size:
     gold = read_many(data)
     extractor = Extractor.load(model)
     pred = [[e.span for e in ents] for ents in extractor.extract_many([r.text for r in gold], batch_size)]
-    train_files = extractor.meta.config.get("data", {}).get("train", [])
+    data_cfg = extractor.meta.config.get("data", {})
+    train_files = [
+        f for pattern in data_cfg.get("train", []) + data_cfg.get("extra", []) for f in sorted(glob.glob(pattern))
+    ]
     train_recs: list[Record] = []
     for f in train_files:
         # a training file that moved only makes the dictionary baseline smaller
@@ -104,10 +108,11 @@ def cross_validate(
     from annotate.folds import assign_folds
     from inference import Extractor
     from train.config import load_config
-    from train.run import run
+    from train.run import expand, run
 
     base = load_config(config, list(overrides))
-    records = read_many(base.data.train)
+    records = read_many(expand(base.data.train))
+    extra = read_many(expand(base.data.extra)) if base.data.extra else []
     per_fold: list[dict] = []
     pooled: dict[str, dict[str, list[Span]]] = {}
     with tempfile.TemporaryDirectory(prefix="zhner-cv-") as tmp:
@@ -125,7 +130,7 @@ def cross_validate(
                 result = run(cfg, output=out, progress=False)
                 extractor = Extractor.load(out)
                 pred = [[e.span for e in ents] for ents in extractor.extract_many([x.text for x in test])]
-                base_pred = baseline_predictions(train, test)
+                base_pred = baseline_predictions(train + extra, test)
                 fold_scores = rep.score_system(test, pred)["strict"]
                 per_fold.append(
                     {
@@ -166,9 +171,11 @@ def cross_validate(
         "base encoder": base.model.base
         if base.model.base != "scratch"
         else f"scratch: UNTRAINED {base.model.scratch.layers}x{base.model.scratch.hidden} BERT (random weights)",
-        "data": ", ".join(base.data.train),
+        "data": ", ".join(base.data.train)
+        + (f"; always in training: {', '.join(base.data.extra)} ({len(extra)} sentences)" if extra else "")
+        + (f"; {base.data.augment} augmented copies per training sentence" if base.data.augment else ""),
         "protocol": f"{folds}-fold cross-validation, seed {seed}; pooled held-out predictions of repeat 1; "
         "model selection on a dev split inside each training part",
-        "baselines": "fit on each fold's training part only",
+        "baselines": "fit on each fold's training part (plus the extra training files) only",
     }
     return rep.build(records, systems, title=f"Cross-validation of {base.name}", about=about, cv=cv)

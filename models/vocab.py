@@ -2,8 +2,9 @@
 
 No vocabulary is downloaded: the tokens are the BERT special tokens, ASCII
 printable characters, full-width forms, CJK and general punctuation, the CJK
-Unified Ideographs (U+4E00–U+9FFF, which cover simplified and traditional
-characters of modern text) and Extension A, plus ``##`` continuation pieces for
+Unified Ideographs (U+4E00–U+9FFF, which cover the simplified and
+traditional characters of modern text; the rare Extension A characters map to
+[UNK] and keep the output layer small), plus ``##`` continuation pieces for
 Latin letters and digits (ASCII and full-width) so that a run like ``DVR`` or
 ``2311`` tokenizes character by character even without pre-splitting.
 
@@ -30,7 +31,6 @@ _RANGES = [
     (0x00F7, 0x00F7),  # ÷
     (0x2160, 0x216B),  # Roman numerals Ⅰ-Ⅻ
     (0x2460, 0x2473),  # circled numbers ①-⑳
-    (0x3400, 0x4DBF),  # CJK Extension A
     (0x4E00, 0x9FFF),  # CJK Unified Ideographs
 ]
 

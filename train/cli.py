@@ -43,6 +43,9 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "zhner train") -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "pretrain":
+        return pretrain_main(argv[1:], prog=f"{prog} pretrain")
     args = build_parser(prog).parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     from annotate import GoldError
@@ -54,7 +57,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner train") -> int:
         from train.metrics import render
         from train.run import run
 
-        command = shlex.join([prog, *(argv if argv is not None else sys.argv[1:])])
+        command = shlex.join([prog, *argv])
         result = run(cfg, output=args.output, resume=args.resume, command=command)
     except (ConfigError, BaseModelError, GoldError) as e:
         if args.verbose:
@@ -67,4 +70,47 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner train") -> int:
     print(render(result["dev"]))
     if not result["base_trained"]:
         print("note: the base encoder is untrained (random weights); see the model card.")
+    return 0
+
+
+PRETRAIN_HELP = """Masked-language-model pretraining of an encoder (from scratch or continued from a checkpoint).
+
+  zhner train pretrain --config configs/pretrain-mini.yaml              # runs/pretrain-mini/
+  zhner train pretrain --config configs/pretrain-mini.yaml --resume     # continue after a stop
+  zhner train pretrain --config configs/pretrain-mini.yaml --set model.init=bert-base-chinese
+
+The corpus (data.inputs: text files or folders, JSONL with a text field, CLUENER
+JSON, char/BIO files) is tokenised once and cached under data.cache_dir. A
+checkpoint is written every training.save_minutes; the output directory is a
+usable model.base for `zhner train` at any time.
+"""
+
+
+def pretrain_main(argv: Sequence[str], prog: str) -> int:
+    p = argparse.ArgumentParser(
+        prog=prog, description=PRETRAIN_HELP, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--config", default="configs/pretrain-mini.yaml", help="pretraining config")
+    p.add_argument("--output", help="encoder directory (default runs/<config name>)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint or the saved weights")
+    p.add_argument("--verbose", action="store_true")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    from models.base import BaseModelError
+    from train.config import ConfigError
+    from train.pretrain import load_pretrain_config, pretrain
+
+    try:
+        cfg = load_pretrain_config(args.config, args.overrides)
+        result = pretrain(cfg, output=args.output, resume=args.resume, command=shlex.join([prog, *argv]))
+    except (ConfigError, BaseModelError) as e:
+        if args.verbose:
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(
+        f"{result['output']}: {result['tokens']:,} tokens seen, held-out MLM loss {result['heldout_loss']:.3f}, "
+        f"{result['tokens_per_second']:,.0f} tokens/s this run"
+    )
     return 0

@@ -43,11 +43,17 @@ class ModelConfig:
 class DataConfig:
     train: list[str] = _f(["data/gold/article.jsonl"], "gold JSONL files to train on")
     dev: list[str] = _f([], "gold JSONL files for model selection; empty: hold out dev_fold of the train files")
+    extra: list[str] = _f(
+        [], "gold JSONL files (globs allowed) always added to training, never cut into dev or test folds"
+    )
     folds: int = _f(5, "folds the train files are cut into when dev is empty")
     dev_fold: int = _f(0, "which fold is the dev set when dev is empty")
     fold_seed: int = _f(13, "seed of the fold assignment (as `zhner annotate folds --seed`)")
     scheme: str = _f("bio", "tagging scheme: bio or bioes")
     limit: int = _f(0, "use only the first N training sentences (0: all); for quick tests")
+    augment: int = _f(0, "mention-replacement copies of each training sentence (0: none); see train.augment")
+    augment_prob: float = _f(0.5, "chance that each mention of a copy is swapped for another of the same label")
+    augment_width: float = _f(0.0, "chance that a copy flips ASCII and full-width forms (offsets unchanged)")
 
 
 @dataclass

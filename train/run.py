@@ -12,6 +12,7 @@ atomically to the output directory with its metrics and model card.
 from __future__ import annotations
 
 import csv
+import glob
 import io
 import json
 import logging
@@ -38,7 +39,8 @@ from annotate.folds import assign_folds
 from models import modeldir
 from models.base import build_token_classifier, load_tokenizer
 from models.features import Encoded, encode_batch, predict_spans
-from train.config import Config
+from train.augment import augment
+from train.config import Config, ConfigError
 from train.metrics import render, seqeval_scores
 
 log = logging.getLogger("zhner.train")
@@ -52,11 +54,26 @@ class Split:
     description: str
 
 
+def expand(patterns: list[str]) -> list[str]:
+    """File names, with globs expanded (sorted); a pattern that matches nothing is an error."""
+    files: list[str] = []
+    for pattern in patterns:
+        matched = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        if not matched:
+            raise ConfigError(f"no file matches {pattern!r}")
+        files += matched
+    return files
+
+
 def split_data(cfg: Config) -> Split:
-    """Train and dev sentences: dev files if given, else one fold of the train files."""
-    records = read_many(cfg.data.train)
+    """Train and dev sentences: dev files if given, else one fold of the train files.
+
+    ``data.extra`` files are added to training only; augmentation copies are
+    made from the training part only, after the dev split.
+    """
+    records = read_many(expand(cfg.data.train))
     if cfg.data.dev:
-        train, dev = records, read_many(cfg.data.dev)
+        train, dev = records, read_many(expand(cfg.data.dev))
         how = f"dev = {', '.join(cfg.data.dev)}"
     else:
         folds = assign_folds([r.id for r in records], cfg.data.folds, cfg.data.fold_seed)
@@ -65,6 +82,19 @@ def split_data(cfg: Config) -> Split:
         how = f"dev = fold {cfg.data.dev_fold} of {cfg.data.folds} (seed {cfg.data.fold_seed})"
     if cfg.data.limit:
         train = train[: cfg.data.limit]
+    if cfg.data.extra:
+        extra = read_many(expand(cfg.data.extra))
+        clash = {r.id for r in extra} & {r.id for r in records}
+        if clash:
+            raise ConfigError(f"data.extra repeats ids of data.train, e.g. {sorted(clash)[:3]}")
+        train = train + extra
+        how += f"; + {len(extra)} extra training sentences"
+    if cfg.data.augment:
+        copies = augment(
+            train, cfg.data.augment, prob=cfg.data.augment_prob, width=cfg.data.augment_width, seed=cfg.training.seed
+        )
+        train = train + copies
+        how += f"; + {len(copies)} augmented copies"
     return Split(train, dev, how)
 
 

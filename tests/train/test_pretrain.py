@@ -1,0 +1,156 @@
+"""MLM pretraining on a tiny corpus: from scratch, from a checkpoint, and after a kill."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from train.pretrain import load_pretrain_config, mask_tokens, pretrain
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, request) -> Path:
+    """A tiny corpus: the article's lines, a JSONL file and a char/BIO file (all made here)."""
+    root = Path(request.config.rootpath)
+    d = tmp_path_factory.mktemp("corpus")
+    article = (root / "data/raw/article.txt").read_text(encoding="utf-8")
+    (d / "a.txt").write_text("\n".join(article.splitlines() * 3), encoding="utf-8")
+    (d / "b.jsonl").write_text('{"text": "浙江新增4个国家先进制造业集群。"}\n{"x": 1}\nnot json\n', encoding="utf-8")
+    (d / "c.bio").write_text("杭 B-LOC\n州 I-LOC\n\n海 B-ORG\n康 I-ORG\n", encoding="utf-8")
+    return d
+
+
+def tiny(corpus: Path, tmp: Path, *extra: str):
+    return load_pretrain_config(
+        None,
+        [
+            f"data.inputs=[{corpus}]",
+            f"data.cache_dir={tmp / 'cache'}",
+            "data.block_size=32",
+            "data.holdout=0.05",
+            "model.scratch.layers=2",
+            "model.scratch.hidden=32",
+            "model.scratch.heads=2",
+            "model.scratch.intermediate=64",
+            "model.scratch.max_position=64",
+            "training.batch_size=8",
+            "training.max_tokens=4096",
+            "training.warmup_steps=2",
+            "training.threads=1",
+            "training.eval_blocks=16",
+            *extra,
+        ],
+    )
+
+
+def test_pretrain_from_scratch_writes_a_usable_encoder(corpus, tmp_path, root) -> None:
+    cfg = tiny(corpus, tmp_path)
+    result = pretrain(cfg, output=tmp_path / "enc")
+    enc = tmp_path / "enc"
+    assert result["tokens"] >= 4096 and result["step"] == 16
+    assert {"model.safetensors", "config.json", "tokenizer.json", "README.md", "pretrain.json"} <= {
+        p.name for p in enc.iterdir()
+    }
+    assert "Tokens seen: 4,096" in (enc / "README.md").read_text(encoding="utf-8")
+    assert json.loads((enc / "config.json").read_text(encoding="utf-8"))["hidden_dropout_prob"] == 0.1
+    # the cache is reused: a second build reads the same blocks
+    assert len(list((tmp_path / "cache").iterdir())) == 1
+
+    # the encoder is a model.base for fine-tuning
+    from train.config import load_config
+    from train.run import run
+
+    out = run(
+        load_config(root / "configs/tiny.yaml", [f"model.base={enc}", "training.epochs=1"]),
+        output=tmp_path / "ner",
+        progress=False,
+    )
+    assert out["base_trained"] is True
+
+    # and pretraining continues from it (domain-adaptive pretraining)
+    cont = pretrain(tiny(corpus, tmp_path, f"model.init={enc}", "training.max_tokens=1024"), output=tmp_path / "dapt")
+    assert cont["step"] == 4
+
+
+def test_pretrain_resumes_after_kill(corpus, tmp_path, root) -> None:
+    cfg_args = [
+        f"data.inputs=[{corpus}]",
+        f"data.cache_dir={tmp_path / 'cache'}",
+        "data.block_size=32",
+        "model.scratch.layers=2",
+        "model.scratch.hidden=32",
+        "model.scratch.heads=2",
+        "model.scratch.intermediate=64",
+        "model.scratch.max_position=64",
+        "training.batch_size=8",
+        "training.max_tokens=400000",
+        "training.threads=1",
+        "training.save_minutes=0.002",
+        "training.eval_blocks=8",
+    ]
+    out = tmp_path / "enc"
+    cmd = [
+        sys.executable,
+        "-m",
+        "train",
+        "pretrain",
+        "--output",
+        str(out),
+        *[a for s in cfg_args for a in ("--set", s)],
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state = out.with_name("enc.state.pt")
+    deadline = time.time() + 120
+    while time.time() < deadline and not (state.exists() and (out / "pretrain.json").exists()):
+        time.sleep(0.5)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert state.exists(), "no checkpoint was written before the kill"
+    saved_step = torch.load(state, weights_only=False)["state"]["step"]
+    assert saved_step > 0
+
+    cfg = load_pretrain_config(
+        None,
+        [
+            *cfg_args[:-3],
+            f"training.max_tokens={(saved_step + 3) * 8 * 32}",
+            "training.threads=1",
+            "training.eval_blocks=8",
+        ],
+    )
+    result = pretrain(cfg, output=out, resume=True)
+    assert result["step"] == saved_step + 3
+    assert result["tokens"] == (saved_step + 3) * 8 * 32
+
+
+def test_pretrain_masking_leaves_special_tokens_alone() -> None:
+    from models.vocab import build_tokenizer
+
+    tok = build_tokenizer()
+    ids = torch.tensor([[tok.cls_token_id, *range(100, 160), tok.sep_token_id]] * 50)
+    inputs, labels = mask_tokens(ids, tok, 0.15, torch.Generator().manual_seed(0))
+    assert (labels[:, 0] == -100).all() and (labels[:, -1] == -100).all()
+    share = (labels != -100).float().mean().item()
+    assert 0.11 < share < 0.19
+    chosen = labels != -100
+    assert ((inputs == tok.mask_token_id) & chosen).sum() > 0.7 * chosen.sum()
+    assert (inputs[~chosen] == ids[~chosen]).all()
+
+
+def test_pretrain_config_needs_inputs() -> None:
+    from train.config import ConfigError
+
+    with pytest.raises(ConfigError, match="data.inputs"):
+        load_pretrain_config(None, [])
