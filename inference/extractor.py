@@ -24,6 +24,7 @@ from annotate.schema import Span
 from annotate.split import sentence_offsets
 from models import modeldir
 from models.features import Encoded, encode_batch, predict_spans
+from models.rules import combine, metric_rules
 
 
 @dataclass(frozen=True)
@@ -91,14 +92,18 @@ class Extractor:
             self.tokenizer, [p[2] for p in pieces], max_length=self.meta.max_length, stride=self.meta.stride
         )
         scores = self._score_windows([w.input_ids for e in encoded for w in e.windows], batch_size)
-        results: list[list[Entity]] = [[] for _ in texts]
+        found: list[dict[Span, float]] = [{} for _ in texts]
         k = 0
         for (i, offset, _sentence), enc in zip(pieces, encoded):
             window_scores = scores[k : k + len(enc.windows)]
             k += len(enc.windows)
             for span, score in self._spans(enc, window_scores):
-                s = span.shifted(offset)
-                results[i].append(Entity(s.start, s.end, s.label, texts[i][s.start : s.end], round(score, 4)))
+                found[i][span.shifted(offset)] = round(score, 4)
+        results = []
+        for text, spans in zip(texts, found):
+            if self.meta.rules != "none":  # rule spans carry score 1.0
+                spans = {s: spans.get(s, 1.0) for s in combine(list(spans), metric_rules(text), self.meta.rules)}
+            results.append([Entity(s.start, s.end, s.label, text[s.start : s.end], spans[s]) for s in sorted(spans)])
         return results
 
     def stream(self, texts: Iterable[str], batch_size: int = 32, chunk: int = 256) -> Iterator[list[Entity]]:

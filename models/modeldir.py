@@ -28,6 +28,7 @@ DEFAULTS = {
     "stride": 64,
     "base": "unknown",
     "base_trained": None,
+    "rules": "none",
 }
 
 
@@ -43,6 +44,7 @@ class ModelMeta:
     stride: int
     base: str
     base_trained: bool | None
+    rules: str = "none"
     config: dict = field(default_factory=dict)
 
     @property

@@ -37,6 +37,7 @@ class ModelConfig:
     scratch: ScratchSize = _f(ScratchSize(), "size of the 'scratch' encoder")
     max_length: int = _f(256, "tokens per window; longer sentences become overlapping windows")
     stride: int = _f(64, "tokens shared by consecutive windows")
+    rules: str = _f("none", "METRIC rules with the model at prediction time: none, fill or override (models.rules)")
 
 
 @dataclass
@@ -170,6 +171,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
                 raise ConfigError(f"override {text!r}: {k!r} is not a section")
         node[keys[-1]] = value
     config = _build(Config, values, "")
+    if config.model.rules not in ("none", "fill", "override"):
+        raise ConfigError(f"model.rules: {config.model.rules!r} is not one of none, fill, override")
     if config.data.scheme not in ("bio", "bioes"):
         raise ConfigError(f"data.scheme: {config.data.scheme!r} is not one of bio, bioes")
     if config.training.bf16 not in ("auto", "true", "false"):

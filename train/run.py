@@ -287,6 +287,7 @@ def run(
             stride=cfg.model.stride,
             base=cfg.model.base,
             base_trained=base_trained,
+            rules=cfg.model.rules,
             config=cfg.to_dict(),
         )
         extra = {

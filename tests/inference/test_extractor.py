@@ -125,3 +125,22 @@ def test_extractor_bf16_and_fp32_agree_on_article(tiny_model, root) -> None:
     b = Extractor.load(tiny_model, bf16="true")(text)
     same = len({e.span for e in a} & {e.span for e in b})
     assert same >= 0.9 * max(len(a), len(b), 1)
+
+
+@pytest.mark.parametrize("mode", ["fill", "override"])
+def test_extractor_metric_rules_join_the_model(tiny_model, mode: str) -> None:
+    ex = Extractor.load(tiny_model)
+    ex.meta.rules = mode
+    text = "营收3.9万亿元,占全省53%,居全国第二。"
+    ents = ex(text)
+    metrics = {e.text for e in ents if e.label == "METRIC"}
+    rules = {"3.9万亿元", "53%", "第二"}
+    if mode == "override":
+        assert metrics == rules
+    else:  # each rule span is there, or the model already had a span over its characters
+        for surface in rules:
+            start = text.index(surface)
+            end = start + len(surface)
+            assert surface in metrics or any(e.start < end and start < e.end for e in ents)
+    assert all(a.end <= b.start for a, b in itertools.pairwise(ents))
+    assert all(text[e.start : e.end] == e.text for e in ents)

@@ -152,5 +152,5 @@ def test_pretrain_masking_leaves_special_tokens_alone() -> None:
 def test_pretrain_config_needs_inputs() -> None:
     from train.config import ConfigError
 
-    with pytest.raises(ConfigError, match="data.inputs"):
+    with pytest.raises(ConfigError, match=r"data\.inputs"):
         load_pretrain_config(None, [])

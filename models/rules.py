@@ -1,0 +1,78 @@
+"""Rules for METRIC, written from the annotation spec; usable alone (a baseline) or with a model.
+
+``metric_rules(text)`` finds numbers with units, %, multipliers and bound
+words, Chinese-numeral fractions and ranks, and drops what the spec keeps out
+(dates, durations, edition and batch numbers, 一 as an article).
+``combine(model_spans, rule_spans, mode)`` merges them with a model's output:
+
+- ``none``: the model alone;
+- ``fill``: rule METRIC spans are added where they overlap no model span;
+- ``override``: the model's METRIC spans are dropped and the rules' METRIC
+  spans win over any model span they overlap.
+"""
+
+from __future__ import annotations
+
+import re
+
+from annotate.schema import Span
+
+_D = "0-9０-９"
+_CN = "零〇一二两三四五六七八九十百千"
+NUM = rf"(?:[{_D}]+(?:[.．][{_D}]+)?|[{_CN}]+(?:点[{_CN}]+)?)"
+MULT = r"(?:万亿|亿|万|千)"
+UNIT = (
+    r"(?:个百分点|百分点|%|％|‰|元|美元|欧元|港元|家|个|台套|台|套|辆|吨|千瓦时|千瓦|兆瓦|吉瓦|GWh|MWh|kWh|GW|MW|"
+    r"平方米|平方公里|公里|千米|米|亩|公顷|人次|人|名|项|件|倍|条|座|所|处|位|种|类|批|期|款|栋|艘|架|颗|片|"
+    r"只|头|户|层|年产|立方米|升|克|千克|公斤|斤|岁|天|小时|分钟|秒)"
+)
+PRE = r"(?:约|近|超|逾|不足)"
+POST = r"(?:余|多|以上|左右)"
+QUANTITY = rf"{PRE}?{NUM}{POST}?{MULT}?{POST}?(?:{UNIT}{POST}?)"
+PERCENT_CN = rf"{PRE}?(?:百分之[{_CN}]+(?:点[{_CN}]+)?|[{_CN}]+成|[{_CN}]+分之[{_CN}]+|一半)"
+RANK = rf"(?:第[{_D}{_CN}]+(?:大|位|名|梯队|家|个)?|前[{_D}{_CN}]+(?:名|强|位)?)"
+METRIC_RE = re.compile(rf"{RANK}|{PERCENT_CN}|{QUANTITY}")
+# what the spec keeps out: dates, durations, edition and batch numbers, 一 as an article
+NOT_AFTER = re.compile(r"^(?:年|月|日|号|世纪|年代|季度|届|批|次|期|代|周年)")
+ARTICLE_ONE = re.compile(rf"^{PRE}?一(?:个|批|条|张|家|项|种|座|位|名|件|次|片|些|体|大批)$")
+
+
+def metric_rules(text: str) -> list[Span]:
+    """METRIC spans found by the rules.
+
+    >>> t = "营收3.9万亿元,占53%,超12万辆,居全国第二,2024年,一批企业"
+    >>> [s.text_in(t) for s in metric_rules(t)]
+    ['3.9万亿元', '53%', '超12万辆', '第二']
+    """
+    spans = []
+    for m in METRIC_RE.finditer(text):
+        surface = m.group()
+        if NOT_AFTER.match(text[m.end() :]) or ARTICLE_ONE.match(surface):
+            continue
+        if surface.startswith("第") and NOT_AFTER.match(text[m.end() :]):
+            continue
+        spans.append(Span(m.start(), m.end(), "METRIC"))
+    return spans
+
+
+RULE_MODES = ("none", "fill", "override")
+
+
+def combine(model_spans: list[Span], rule_spans: list[Span], mode: str) -> list[Span]:
+    """Model and rule spans merged by ``mode`` (see the module docstring); flat and sorted.
+
+    >>> m = [Span(0, 2, "LOC"), Span(4, 6, "METRIC")]
+    >>> r = [Span(3, 7, "METRIC"), Span(9, 11, "METRIC")]
+    >>> combine(m, r, "fill")
+    [Span(0, 2, 'LOC'), Span(4, 6, 'METRIC'), Span(9, 11, 'METRIC')]
+    >>> combine(m, r, "override")
+    [Span(0, 2, 'LOC'), Span(3, 7, 'METRIC'), Span(9, 11, 'METRIC')]
+    """
+    if mode not in RULE_MODES:
+        raise ValueError(f"unknown rules mode {mode!r}; choose one of: {', '.join(RULE_MODES)}")
+    if mode == "none":
+        return sorted(model_spans)
+    if mode == "fill":
+        return sorted([*model_spans, *(r for r in rule_spans if not any(r.overlaps(m) for m in model_spans))])
+    kept = [m for m in model_spans if m.label != "METRIC" and not any(m.overlaps(r) for r in rule_spans)]
+    return sorted([*kept, *rule_spans])
