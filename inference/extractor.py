@@ -24,6 +24,7 @@ from annotate.schema import Span
 from annotate.split import sentence_offsets
 from models import modeldir
 from models.features import Encoded, encode_batch, predict_spans
+from models.heads import crf_scores
 from models.rules import combine, metric_rules
 
 
@@ -66,6 +67,7 @@ class Extractor:
         self.tokenizer = tokenizer
         self.meta = meta
         self.tags = [model.config.id2label[i] for i in range(len(model.config.id2label))]
+        self.crf = crf_scores(model)  # learned transition scores of a CRF head, else None
         if bf16 == "auto":
             self.bf16 = self.device.type == "cuda" or _cpu_has_bf16()
         else:
@@ -118,7 +120,7 @@ class Extractor:
             yield from self.extract_many(buffer, batch_size)
 
     def _spans(self, enc: Encoded, window_scores: list[np.ndarray]) -> list[tuple[Span, float]]:
-        return predict_spans(enc, window_scores, self.tags, self.meta.tagging)
+        return predict_spans(enc, window_scores, self.tags, self.meta.tagging, self.crf)
 
     @torch.inference_mode()
     def _score_windows(self, windows: list[list[int]], batch_size: int) -> list[np.ndarray]:

@@ -80,8 +80,13 @@ def load_tokenizer(base: str, max_length: int = 512):
     return tok
 
 
-def build_token_classifier(base: str, labels: list[str], scratch: ScratchSize, vocab_size: int):
-    """A token-classification model with ``labels`` on top of ``base``; returns (model, trained: bool)."""
+def build_token_classifier(
+    base: str, labels: list[str], scratch: ScratchSize, vocab_size: int, head: str = "softmax", scheme: str = "bio"
+):
+    """A token-classification model with ``labels`` and ``head`` on top of ``base``; returns (model, trained)."""
+    from models.heads import get_head
+
+    cls = get_head(head)
     id2label = dict(enumerate(labels))
     label2id = {lab: i for i, lab in id2label.items()}
     if base == SCRATCH:
@@ -94,9 +99,16 @@ def build_token_classifier(base: str, labels: list[str], scratch: ScratchSize, v
             max_position_embeddings=scratch.max_position,
             id2label=id2label,
             label2id=label2id,
+            tagging_scheme=scheme,
         )
-        return AutoModelForTokenClassification.from_config(config), False
-    model = AutoModelForTokenClassification.from_pretrained(
-        resolve(base), num_labels=len(labels), id2label=id2label, label2id=label2id, ignore_mismatched_sizes=True
+        model = cls.from_config(config) if cls is AutoModelForTokenClassification else cls(config)
+        return model, False
+    model = cls.from_pretrained(
+        resolve(base),
+        num_labels=len(labels),
+        id2label=id2label,
+        label2id=label2id,
+        tagging_scheme=scheme,
+        ignore_mismatched_sizes=True,
     )
     return model, True

@@ -138,14 +138,14 @@ def decode(char_tags: dict[int, str], scheme: Scheme = BIO) -> list[Span]:
 
 
 def predict_spans(
-    encoded: Encoded, window_scores: Sequence, tags: list[str], scheme: Scheme = BIO
+    encoded: Encoded, window_scores: Sequence, tags: list[str], scheme: Scheme = BIO, crf=None
 ) -> list[tuple[Span, float]]:
     """Spans of one sentence, each with its score, from per-window token log-probabilities.
 
     ``window_scores[w][t]`` holds the log-probabilities of token ``t`` of window
     ``w``. Each character takes its scores from the window where it sits
     furthest from an edge; the scheme-valid tag sequence with the best total
-    score is decoded (:func:`models.heads.viterbi`). A span's score is the mean
+    score is decoded (:func:`models.heads.viterbi`, with a CRF head's ``crf`` scores). A span's score is the mean
     probability of the chosen tags over its characters.
     """
     import numpy as np
@@ -157,7 +157,7 @@ def predict_spans(
         return []
     chars = sorted(owners)
     scores = np.stack([np.asarray(window_scores[owners[c][0]][owners[c][1]], dtype=np.float32) for c in chars])
-    best = viterbi(scores, tags, scheme)
+    best = viterbi(scores, tags, scheme, crf)
     index = {t: k for k, t in enumerate(tags)}
     chosen = np.exp(scores[np.arange(len(chars)), [index[t] for t in best]])
     position = {c: k for k, c in enumerate(chars)}

@@ -116,17 +116,17 @@ def read_meta(model_dir: str | Path) -> ModelMeta:
 
 def load(model_dir: str | Path):
     """(model in eval mode, tokenizer, meta) from a directory written by :func:`save`."""
-    from transformers import AutoModelForTokenClassification, AutoTokenizer
+    from transformers import AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     from models.heads import get_head
 
     meta = read_meta(model_dir)
-    get_head(meta.head)  # an unknown head fails here, naming the known ones
+    head = get_head(meta.head)  # an unknown head fails here, naming the known ones
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     hf_logging.disable_progress_bar()  # no "Loading weights" bar for a few MB
     try:
-        model = AutoModelForTokenClassification.from_pretrained(model_dir)
+        model = head.from_pretrained(model_dir)
     finally:
         hf_logging.enable_progress_bar()
     model.eval()

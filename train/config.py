@@ -171,6 +171,10 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
                 raise ConfigError(f"override {text!r}: {k!r} is not a section")
         node[keys[-1]] = value
     config = _build(Config, values, "")
+    from models.heads import HEADS
+
+    if config.model.head not in HEADS:
+        raise ConfigError(f"model.head: {config.model.head!r} is not one of {', '.join(sorted(HEADS))}")
     if config.model.rules not in ("none", "fill", "override"):
         raise ConfigError(f"model.rules: {config.model.rules!r} is not one of none, fill, override")
     if config.data.scheme not in ("bio", "bioes"):

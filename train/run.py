@@ -39,6 +39,7 @@ from annotate.folds import assign_folds
 from models import modeldir
 from models.base import build_token_classifier, load_tokenizer
 from models.features import Encoded, encode_batch, predict_spans
+from models.heads import crf_scores
 from train.augment import augment
 from train.config import Config, ConfigError
 from train.metrics import render, seqeval_scores
@@ -125,7 +126,9 @@ def alignment_report(records: list[Record], encoded: list[Encoded]) -> dict:
     return {"spans": total, "aligned": total - len(bad), "unaligned": bad}
 
 
-def make_scorer(records: list[Record], encoded: list[Encoded], tags: list[str], scheme_name: str, pad_id: int):
+def make_scorer(
+    records: list[Record], encoded: list[Encoded], tags: list[str], scheme_name: str, pad_id: int, model=None
+):
     """compute_metrics for the Trainer: window logits → sentence spans → seqeval strict scores.
 
     Rows are matched to windows by their input ids, not by position: under
@@ -142,10 +145,11 @@ def make_scorer(records: list[Record], encoded: list[Encoded], tags: list[str], 
         for row, ids in zip(logp, np.asarray(eval_pred.inputs)):
             real = np.flatnonzero((ids != PAD_LABEL) & (ids != pad_id))  # the collator pads with pad_id
             by_ids[tuple(ids[: real[-1] + 1].tolist())] = row
+        crf = crf_scores(model) if model is not None else None
         preds = []
         for e in encoded:
             window_scores = [by_ids[tuple(w.input_ids)] for w in e.windows]
-            preds.append([s for s, _ in predict_spans(e, window_scores, tags, scheme)])
+            preds.append([s for s, _ in predict_spans(e, window_scores, tags, scheme, crf)])
         scores = seqeval_scores([r.entities for r in records], preds, [len(r.text) for r in records])
         flat = {"f1": scores["micro"]["f1"], "precision": scores["micro"]["precision"]}
         flat["recall"] = scores["micro"]["recall"]
@@ -190,7 +194,9 @@ def run(
 
     # --- tokenizer and model
     tokenizer = load_tokenizer(cfg.model.base, cfg.model.max_length)
-    model, base_trained = build_token_classifier(cfg.model.base, tags, cfg.model.scratch, len(tokenizer))
+    model, base_trained = build_token_classifier(
+        cfg.model.base, tags, cfg.model.scratch, len(tokenizer), cfg.model.head, cfg.data.scheme
+    )
     if not base_trained:
         log.warning(
             "base encoder: UNTRAINED (random weights, %d layers x %d hidden): scores show what the gold data "
@@ -210,7 +216,7 @@ def run(
 
     # --- collator, metrics, Trainer
     collator = DataCollatorForTokenClassification(tokenizer, pad_to_multiple_of=8)
-    scorer = make_scorer(split.dev, dev_enc, tags, cfg.data.scheme, tokenizer.pad_token_id)
+    scorer = make_scorer(split.dev, dev_enc, tags, cfg.data.scheme, tokenizer.pad_token_id, model)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     args = TrainingArguments(
         output_dir=str(work),

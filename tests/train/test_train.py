@@ -162,3 +162,39 @@ def test_train_interrupted_save_leaves_no_model_and_resume_finishes(root, tmp_pa
     result = run(cfg, output=out, resume=True)
     assert (out / "model.safetensors").is_file() and result["epochs_run"] == 2
     assert not checkpoints.exists()
+
+
+def test_train_crf_head_overfits_and_reloads(root, tmp_path) -> None:
+    from inference import Extractor
+
+    three = tmp_path / "three.jsonl"
+    lines = (root / "data/gold/article.jsonl").read_text(encoding="utf-8").splitlines()[:3]
+    three.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cfg = load_config(
+        root / "configs/tiny.yaml",
+        [
+            f"data.train=[{three}]",
+            f"data.dev=[{three}]",
+            "data.limit=0",
+            "training.epochs=60",
+            "training.learning_rate=0.003",
+            "training.batch_size=3",
+            "model.max_length=128",
+            "model.head=crf",
+        ],
+    )
+    result = run(cfg, output=tmp_path / "crf", progress=False)
+    assert result["dev"]["micro"]["f1"] == 1.0
+    ex = Extractor.load(tmp_path / "crf", bf16="false")
+    assert ex.crf is not None and ex.meta.head == "crf"
+    records = read_gold(three)
+    assert [[e.span for e in es] for es in ex.extract_many([r.text for r in records])] == [
+        sorted(r.entities) for r in records
+    ]
+
+
+def test_train_unknown_head_lists_the_known_ones(root) -> None:
+    from train.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"model\.head: 'lstm' is not one of crf, softmax"):
+        load_config(root / "configs/tiny.yaml", ["model.head=lstm"])
