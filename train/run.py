@@ -40,7 +40,7 @@ from models import modeldir
 from models.base import build_token_classifier, load_tokenizer
 from models.features import Encoded, encode_batch, predict_spans
 from models.heads import crf_scores
-from train.augment import augment
+from train.augment import augment, gazetteer_places
 from train.config import Config, ConfigError
 from train.metrics import render, seqeval_scores
 
@@ -91,8 +91,14 @@ def split_data(cfg: Config) -> Split:
         train = train + extra
         how += f"; + {len(extra)} extra training sentences"
     if cfg.data.augment:
+        places = gazetteer_places() if cfg.data.augment_gazetteer else ()
         copies = augment(
-            train, cfg.data.augment, prob=cfg.data.augment_prob, width=cfg.data.augment_width, seed=cfg.training.seed
+            train,
+            cfg.data.augment,
+            prob=cfg.data.augment_prob,
+            width=cfg.data.augment_width,
+            seed=cfg.training.seed,
+            places=places,
         )
         train = train + copies
         how += f"; + {len(copies)} augmented copies"

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import pytest
+
 from annotate import Record, Span
 from annotate.schema import span_problems
-from train.augment import augment, flip_width, replace_mentions
+from train.augment import augment, flip_width, gazetteer_places, replace_mentions
 
 
 def records() -> list[Record]:
@@ -39,3 +41,19 @@ def test_augment_replacement_shifts_later_offsets() -> None:
     new = replace_mentions(rec, {"LOC": ["宁波前湾新区"]}, 1.0, random.Random(0))
     assert new.text == "宁波前湾新区海康威视营收增长12.5%。"
     assert new.mentions() == [("宁波前湾新区", "LOC"), ("海康威视", "ORG"), ("12.5%", "METRIC")]
+
+
+def test_augment_gazetteer_places_join_the_loc_pool(monkeypatch) -> None:
+    from importlib import metadata
+
+    places = ["乌鲁木齐市", "黔东南苗族侗族自治州"]
+    copies = augment(records()[:1], 5, prob=1.0, seed=0, places=places)
+    locs = {s for c in copies for s, lab in c.mentions() if lab == "LOC"}
+    assert locs <= {*places, "杭州", "宁波前湾新区"} and locs & set(places)
+
+    def missing(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "distribution", missing)
+    with pytest.raises(RuntimeError, match="needs the cpca package"):
+        gazetteer_places()
