@@ -21,6 +21,16 @@ from evaluation import metrics
 MAIN = "model"
 
 
+def hybrids(texts: Sequence[str], pred: Sequence[Sequence[Span]], name: str) -> dict[str, list[list[Span]]]:
+    """The model's predictions combined with the METRIC rules (``model.rules`` fill and override)."""
+    from models.rules import combine, metric_rules
+
+    return {
+        f"{name}+rules-{mode}": [combine(list(p), metric_rules(t), mode) for t, p in zip(texts, pred, strict=True)]
+        for mode in ("fill", "override")
+    }
+
+
 def score_system(records: Sequence[Record], pred: Sequence[Sequence[Span]], *, seed: int = 0) -> dict:
     gold = [r.entities for r in records]
     return {
@@ -43,6 +53,7 @@ def build(
     """The report dict. ``systems`` maps a name to predictions parallel to ``records``; ``MAIN`` is the model."""
     ids, texts = [r.id for r in records], [r.text for r in records]
     main = MAIN if MAIN in systems else next(iter(systems))
+    systems = {**systems, **hybrids(texts, systems[main], main)}
     report = {
         "title": title,
         "about": about or {},
@@ -301,6 +312,10 @@ def write(report: dict, out_dir: str | Path) -> list[Path]:
         (out / name).write_bytes(png)
         written.append(out / name)
     (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    with open(out / "predictions.jsonl", "w", encoding="utf-8") as fh:  # the main system's, in the gold format
+        for ex in report["examples"]:
+            row = {"id": ex["id"], "text": ex["text"], "entities": ex["pred"]}
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     (out / "report.md").write_text(to_markdown(report), encoding="utf-8")
     (out / "report.html").write_text(render_html(report, images), encoding="utf-8")
-    return [out / "report.json", out / "report.md", out / "report.html", *written]
+    return [out / "report.json", out / "report.md", out / "report.html", out / "predictions.jsonl", *written]

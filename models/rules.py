@@ -19,22 +19,23 @@ from annotate.schema import Span
 
 _D = "0-9０-９"
 _CN = "零〇一二两三四五六七八九十百千"
-NUM = rf"(?:[{_D}]+(?:[.．][{_D}]+)?|[{_CN}]+(?:点[{_CN}]+)?)"
+NUM = rf"(?<![A-Za-z0-9.．])(?:[{_D}]+(?:[.．][{_D}]+)?|[{_CN}]+(?:点[{_CN}]+)?)"
 MULT = r"(?:万亿|亿|万|千)"
 UNIT = (
     r"(?:个百分点|百分点|%|％|‰|元|美元|欧元|港元|家|个|台套|台|套|辆|吨|千瓦时|千瓦|兆瓦|吉瓦|GWh|MWh|kWh|GW|MW|"
-    r"平方米|平方公里|公里|千米|米|亩|公顷|人次|人|名|项|件|倍|条|座|所|处|位|种|类|批|期|款|栋|艘|架|颗|片|"
-    r"只|头|户|层|年产|立方米|升|克|千克|公斤|斤|岁|天|小时|分钟|秒)"
+    r"平方米|平方公里|公里|千米|米|亩|公顷|人次|人|名|项|件|倍|条|座|所|处|位|种|类|款|栋|艘|架|颗|片|"
+    r"只|头|户|层|立方米|升|克|千克|公斤|斤|标准箱|载重吨|席|部门|方|地|市|省|区|县|国|级|大)"
 )
-PRE = r"(?:约|近|超|逾|不足)"
+PER = r"(?:/(?:吨|年|人|台|辆|件|平方米|亩|千瓦时|度|公斤|克|月|天|个|套))"  # per-unit forms: 500元/吨
+PRE = r"(?:约|(?<!接)近|超|逾|不足)"  # 接近 is a verb of degree: its 近 stays out
 POST = r"(?:余|多|以上|左右)"
-QUANTITY = rf"{PRE}?{NUM}{POST}?{MULT}?{POST}?(?:{UNIT}{POST}?)"
-PERCENT_CN = rf"{PRE}?(?:百分之[{_CN}]+(?:点[{_CN}]+)?|[{_CN}]+成|[{_CN}]+分之[{_CN}]+|一半)"
-RANK = rf"(?:第[{_D}{_CN}]+(?:大|位|名|梯队|家|个)?|前[{_D}{_CN}]+(?:名|强|位)?)"
+QUANTITY = rf"{PRE}?{NUM}{POST}?{MULT}?{POST}?(?:{UNIT}{PER}?{POST}?)"
+PERCENT_CN = rf"{PRE}?(?:百分之[{_CN}]+(?:点[{_CN}]+)?|[{_CN}]+成|[{_CN}]+分之[{_CN}]+|一半)(?:以上|左右)?"
+RANK = rf"(?:第[{_D}{_CN}]+(?:大|位|名|梯队|家|个|艘|条|座|台|辆|架)?|前[{_D}{_CN}]+(?:名|强|位)?)"
 METRIC_RE = re.compile(rf"{RANK}|{PERCENT_CN}|{QUANTITY}")
-# what the spec keeps out: dates, durations, edition and batch numbers, 一 as an article
-NOT_AFTER = re.compile(r"^(?:年|月|日|号|世纪|年代|季度|届|批|次|期|代|周年)")
-ARTICLE_ONE = re.compile(rf"^{PRE}?一(?:个|批|条|张|家|项|种|座|位|名|件|次|片|些|体|大批)$")
+# what the spec keeps out: dates, durations, edition, batch and phase numbers, generations, 一 as an article
+NOT_AFTER = re.compile(r"^(?:[.．][0-9]+)?(?:年|月|日|号|世纪|年代|季度|届|批|次|期|代|周年)")
+ARTICLE_ONE = re.compile(rf"^{PRE}?一(?:个|批|条|张|家|项|种|座|位|名|件|次|片|些|体|大批|大|方|地|级)$")
 
 
 def metric_rules(text: str) -> list[Span]:

@@ -20,6 +20,14 @@ from evaluation.baselines import dictionary_factory, metric_rules
         ("起步于20世纪70年代", []),
         ("培育发展一批先进制造业集群", []),
         ("第五届大会", []),
+        ("年产能4000万吨/年", ["4000万吨/年"]),
+        ("长株潭三市形成七大产业", ["三市", "七大"]),
+        ("占比七成以上", ["七成以上"]),
+        ("接近600万吨", ["600万吨"]),
+        ("L4级自动驾驶和5G网络", []),
+        ("项目二期投产", []),
+        ("第8.5代线", []),
+        ("增长了三天", []),
     ],
 )
 def test_baselines_metric_rules_follow_the_spec(text: str, expected: list[str]) -> None:

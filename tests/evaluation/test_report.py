@@ -16,7 +16,14 @@ def test_report_predictions_mode_writes_all_outputs(root, tmp_path, capsys) -> N
     gold = root / "data/gold/article.jsonl"
     out = tmp_path / "rep"
     assert main(["--predictions", str(gold), "--data", str(gold), "--out", str(out)]) == 0
-    assert {p.name for p in out.iterdir()} == {"report.json", "report.md", "report.html", "f1.png", "confusion.png"}
+    assert {p.name for p in out.iterdir()} == {
+        "report.json",
+        "report.md",
+        "report.html",
+        "predictions.jsonl",
+        "f1.png",
+        "confusion.png",
+    }
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["systems"]["model"]["strict"]["micro"]["f1"] == 1.0
     assert report["errors"] == []
@@ -83,3 +90,19 @@ def rep_colors() -> dict[str, str]:
     from inference.render import COLORS
 
     return COLORS
+
+
+def test_report_scores_the_model_with_the_rules_too(root, tmp_path) -> None:
+    gold = root / "data/gold/article.jsonl"
+    empty = tmp_path / "empty.jsonl"
+    rows = [json.loads(x) for x in gold.read_text(encoding="utf-8").splitlines()]
+    empty.write_text(
+        "".join(json.dumps({**r, "entities": []}, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+    )
+    assert main(["--predictions", str(empty), "--data", str(gold), "--out", str(tmp_path / "r")]) == 0
+    report = json.loads((tmp_path / "r/report.json").read_text(encoding="utf-8"))
+    systems = report["systems"]
+    assert systems["model"]["strict"]["micro"]["f1"] == 0.0
+    assert systems["model+rules-fill"]["strict"]["METRIC"]["f1"] == systems["rules-metric"]["strict"]["METRIC"]["f1"]
+    back = [json.loads(x) for x in (tmp_path / "r/predictions.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [b["id"] for b in back] == [r["id"] for r in rows] and all(b["entities"] == [] for b in back)
