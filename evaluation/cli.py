@@ -4,6 +4,8 @@
       predict the gold sentences with a model directory and score them
   zhner evaluate --predictions PRED.jsonl --data GOLD.jsonl [--train TRAIN.jsonl]
       score predictions made by anything (gold format, matched by id; extra fields such as scores are ignored)
+  zhner evaluate --baseline rules-metric --data data/authored/*.jsonl
+      score a baseline alone (here: the METRIC rules on sentences they were not written from)
   zhner evaluate cv --config configs/default.yaml --folds 5 [--repeats N] [--set key=value]
       train one model per fold, predict the held-out fold, report pooled scores and mean ± std over folds
 
@@ -29,6 +31,7 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--model", help="model directory from `zhner train`")
     src.add_argument("--predictions", help="prediction file in the gold format (e.g. from `zhner predict`)")
+    src.add_argument("--baseline", help="score a baseline as the system: rules-metric, dictionary (needs --train)")
     p.add_argument("--data", nargs="+", required=True, help="gold JSONL file(s) to score against")
     p.add_argument(
         "--train", nargs="*", default=[], help="with --predictions: training data for the dictionary baseline"
@@ -67,7 +70,13 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner evaluate") -> int
 
     from annotate.gold import GoldError
     from evaluation import report as rep
-    from evaluation.evaluate import EvaluationError, cross_validate, evaluate_model, evaluate_predictions
+    from evaluation.evaluate import (
+        EvaluationError,
+        cross_validate,
+        evaluate_baseline,
+        evaluate_model,
+        evaluate_predictions,
+    )
     from models.base import BaseModelError
     from models.modeldir import ModelDirError
     from train.config import ConfigError
@@ -86,6 +95,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner evaluate") -> int
         elif args.model:
             report = evaluate_model(args.model, args.data)
             out = args.out or f"reports/{Path(args.model).name}"
+        elif args.baseline:
+            report = evaluate_baseline(args.baseline, args.data, train=args.train)
+            out = args.out or f"reports/baseline-{args.baseline}"
         else:
             report = evaluate_predictions(args.predictions, args.data, train=args.train)
             out = args.out or f"reports/{Path(args.predictions).stem}"

@@ -54,6 +54,18 @@ def evaluate_predictions(
     return rep.build(gold, systems, title=f"Evaluation of {Path(predictions).name}", about=about)
 
 
+def evaluate_baseline(name: str, data: Sequence[str | Path], *, train: Sequence[str | Path] = ()) -> dict:
+    """Report for one baseline as the main system (e.g. the METRIC rules on text they were not written from)."""
+    if name not in BASELINES:
+        raise EvaluationError(f"unknown baseline {name!r}; choose one of: {', '.join(sorted(BASELINES))}")
+    gold = read_many(data)
+    train_recs = read_many(train) if train else []
+    preds = baseline_predictions(train_recs, gold)
+    systems = {name: preds.pop(name), **preds}
+    about = {"system": f"baseline {name}", "data": ", ".join(map(str, data)), "train": ", ".join(map(str, train))}
+    return rep.build(gold, systems, title=f"Baseline {name}", about=about)
+
+
 def evaluate_model(model: str | Path, data: Sequence[str | Path], *, batch_size: int = 32) -> dict:
     """Predict ``data`` with a model directory and score it; says how much of ``data`` the model was trained on."""
     from inference import Extractor

@@ -53,7 +53,8 @@ def build(
     """The report dict. ``systems`` maps a name to predictions parallel to ``records``; ``MAIN`` is the model."""
     ids, texts = [r.id for r in records], [r.text for r in records]
     main = MAIN if MAIN in systems else next(iter(systems))
-    systems = {**systems, **hybrids(texts, systems[main], main)}
+    if main == MAIN:  # a model: also score it with the rules
+        systems = {**systems, **hybrids(texts, systems[main], main)}
     report = {
         "title": title,
         "about": about or {},

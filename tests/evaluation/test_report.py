@@ -106,3 +106,12 @@ def test_report_scores_the_model_with_the_rules_too(root, tmp_path) -> None:
     assert systems["model+rules-fill"]["strict"]["METRIC"]["f1"] == systems["rules-metric"]["strict"]["METRIC"]["f1"]
     back = [json.loads(x) for x in (tmp_path / "r/predictions.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [b["id"] for b in back] == [r["id"] for r in rows] and all(b["entities"] == [] for b in back)
+
+
+def test_report_baseline_alone(root, tmp_path, capsys) -> None:
+    gold = root / "data/gold/article.jsonl"
+    assert main(["--baseline", "rules-metric", "--data", str(gold), "--out", str(tmp_path / "r")]) == 0
+    report = json.loads((tmp_path / "r/report.json").read_text(encoding="utf-8"))
+    assert report["main"] == "rules-metric" and report["systems"]["rules-metric"]["strict"]["METRIC"]["f1"] == 1.0
+    assert main(["--baseline", "oracle", "--data", str(gold)]) == 1
+    assert "unknown baseline 'oracle'; choose one of: dictionary, rules-metric" in capsys.readouterr().err
