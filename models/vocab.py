@@ -8,16 +8,22 @@ traditional characters of modern text; the rare Extension A characters map to
 Latin letters and digits (ASCII and full-width) so that a run like ``DVR`` or
 ``2311`` tokenizes character by character even without pre-splitting.
 
-transformers 5 note: ``BertTokenizerFast(vocab_file=...)`` silently builds a
-5-token vocabulary, so the tokenizer is built from the ``vocab=`` dict and
-saved with its ``tokenizer.json``.
+The tokenizer is a ``tokenizers`` pipeline (BERT normalisation with
+lower-casing, then every character its own word, WordPiece over the
+vocabulary) wrapped in ``PreTrainedTokenizerFast`` and saved as
+``tokenizer.json``. Because every character is its own word, plain text (as
+``transformers.pipeline`` feeds it) and the pre-split characters the project
+feeds give the same tokens. transformers 5 notes: ``BertTokenizerFast(vocab_file=...)``
+silently builds a 5-token vocabulary, and a ``BertTokenizer`` rebuilds its
+pre-tokenizer from its class on reload, so neither is used here.
 """
 
 from __future__ import annotations
 
 import string
 
-from transformers import BertTokenizerFast, PreTrainedTokenizerBase
+from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, processors
+from transformers import PreTrainedTokenizerBase, PreTrainedTokenizerFast
 
 SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
@@ -50,12 +56,25 @@ def build_vocab() -> list[str]:
 
 
 def build_tokenizer(model_max_length: int = 512) -> PreTrainedTokenizerBase:
-    """A fast BERT tokenizer over :func:`build_vocab` (lower-cases Latin, splits CJK per character)."""
+    """A fast tokenizer over :func:`build_vocab`: one token per character, Latin lower-cased."""
     vocab = {tok: i for i, tok in enumerate(build_vocab())}
-    return BertTokenizerFast(
-        vocab=vocab,
-        do_lower_case=True,
-        tokenize_chinese_chars=True,
-        strip_accents=False,
+    backend = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]", max_input_chars_per_word=100))
+    backend.normalizer = normalizers.BertNormalizer(
+        clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=True
+    )
+    backend.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.BertPreTokenizer(), pre_tokenizers.Split(Regex("."), behavior="isolated")]
+    )
+    cls, sep = vocab["[CLS]"], vocab["[SEP]"]
+    backend.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        unk_token="[UNK]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        pad_token="[PAD]",
+        mask_token="[MASK]",
         model_max_length=model_max_length,
     )
