@@ -37,7 +37,7 @@ class ModelConfig:
     scratch: ScratchSize = _f(ScratchSize(), "size of the 'scratch' encoder")
     max_length: int = _f(256, "tokens per window; longer sentences become overlapping windows")
     stride: int = _f(64, "tokens shared by consecutive windows")
-    rules: str = _f("none", "METRIC rules with the model at prediction time: none, fill or override (models.rules)")
+    rules: str = _f("override", "METRIC rules with the model at prediction time: none, fill or override (models.rules)")
 
 
 @dataclass
@@ -45,7 +45,8 @@ class DataConfig:
     train: list[str] = _f(["data/gold/article.jsonl"], "gold JSONL files to train on")
     dev: list[str] = _f([], "gold JSONL files for model selection; empty: hold out dev_fold of the train files")
     extra: list[str] = _f(
-        [], "gold JSONL files (globs allowed) always added to training, never cut into dev or test folds"
+        ["data/authored/*.jsonl"],
+        "gold JSONL files (globs allowed) always added to training, never cut into dev or test folds",
     )
     folds: int = _f(5, "folds the train files are cut into when dev is empty")
     dev_fold: int = _f(0, "which fold is the dev set when dev is empty")
@@ -60,13 +61,13 @@ class DataConfig:
 
 @dataclass
 class TrainingConfig:
-    epochs: int = _f(40, "maximum epochs")
+    epochs: int = _f(20, "maximum epochs")
     batch_size: int = _f(8, "sentences (windows) per step, per device")
     grad_accum: int = _f(1, "gradient accumulation steps")
     learning_rate: float = _f(5e-4, "peak learning rate (small random encoders want more than the usual 5e-5)")
     weight_decay: float = _f(0.01, "AdamW weight decay")
     warmup_ratio: float = _f(0.1, "share of steps for linear warm-up")
-    early_stopping: int = _f(8, "stop after this many epochs without a better dev micro-F1 (0: never)")
+    early_stopping: int = _f(5, "stop after this many epochs without a better dev micro-F1 (0: never)")
     seed: int = _f(42, "seed of initialisation, shuffling and dropout")
     threads: int = _f(0, "torch CPU threads (0: leave torch's default)")
     bf16: str = _f("auto", "bf16 mixed precision: auto (on CUDA when supported), true, false")

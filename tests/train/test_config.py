@@ -10,7 +10,9 @@ def test_config_default_yaml_equals_the_dataclass_defaults(root) -> None:
     assert load_config(root / "configs/default.yaml") == load_config(None)
 
 
-@pytest.mark.parametrize("name", ["default", "tiny", "bert-base-chinese", "chinese-roberta-wwm-ext", "rbt3"])
+@pytest.mark.parametrize(
+    "name", ["default", "tiny", "article", "authored-augment", "bert-base-chinese", "chinese-roberta-wwm-ext", "rbt3"]
+)
 def test_config_shipped_configs_load(root, name: str) -> None:
     cfg = load_config(root / f"configs/{name}.yaml")
     assert cfg.name == name
