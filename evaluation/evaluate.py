@@ -72,6 +72,8 @@ def evaluate_model(model: str | Path, data: Sequence[str | Path], *, batch_size:
 
     gold = read_many(data)
     extractor = Extractor.load(model)
+    configured = extractor.meta.rules
+    extractor.meta.rules = "none"  # the model alone; the report adds the rules rows itself
     pred = [[e.span for e in ents] for ents in extractor.extract_many([r.text for r in gold], batch_size)]
     data_cfg = extractor.meta.config.get("data", {})
     train_files = [
@@ -89,6 +91,8 @@ def evaluate_model(model: str | Path, data: Sequence[str | Path], *, batch_size:
         "base encoder": f"{extractor.meta.base} ({'pretrained' if extractor.meta.base_trained else 'UNTRAINED'})",
         "data": ", ".join(map(str, data)),
         "training files of the model": ", ".join(train_files) or "unknown",
+        "rules": f"model.rules = {configured}: `zhner predict` gives the "
+        + ("'model' row" if configured == "none" else f"'model+rules-{configured}' row"),
     }
     if overlap:
         about["WARNING"] = (
@@ -141,6 +145,7 @@ def cross_validate(
                 out = Path(tmp) / cfg.name
                 result = run(cfg, output=out, progress=False)
                 extractor = Extractor.load(out)
+                extractor.meta.rules = "none"  # the model alone; the report adds the rules rows itself
                 pred = [[e.span for e in ents] for ents in extractor.extract_many([x.text for x in test])]
                 base_pred = baseline_predictions(train + extra, test)
                 fold_scores = rep.score_system(test, pred)["strict"]
@@ -189,5 +194,11 @@ def cross_validate(
         "protocol": f"{folds}-fold cross-validation, seed {seed}; pooled held-out predictions of repeat 1; "
         "model selection on a dev split inside each training part",
         "baselines": "fit on each fold's training part (plus the extra training files) only",
+        "rules": f"model.rules = {base.model.rules}: "
+        + (
+            "the 'model' row is this config's output"
+            if base.model.rules == "none"
+            else f"this config's output is the 'model+rules-{base.model.rules}' row"
+        ),
     }
     return rep.build(records, systems, title=f"Cross-validation of {base.name}", about=about, cv=cv)
