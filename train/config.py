@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from models.base import ScratchSize
+from train.transfer import TransferSource
 
 
 class ConfigError(ValueError):
@@ -57,6 +58,9 @@ class DataConfig:
     augment_prob: float = _f(0.5, "chance that each mention of a copy is swapped for another of the same label")
     augment_width: float = _f(0.0, "chance that a copy flips ASCII and full-width forms (offsets unchanged)")
     augment_gazetteer: bool = _f(False, "add China's administrative divisions (cpca package) to the LOC replacements")
+    transfer: list[TransferSource] = _f(
+        [], "labelled public corpora added to training (train.transfer); none by default"
+    )
 
 
 @dataclass
@@ -95,6 +99,11 @@ def _coerce(value, hint, where: str):
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected a mapping, got {value!r}")
         return _build(hint, value, where)
+    if origin is dict:
+        key_t, val_t = typing.get_args(hint)
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+        return {_coerce(k, key_t, where): _coerce(v, val_t, f"{where}.{k}") for k, v in value.items()}
     if origin is list:
         (item,) = typing.get_args(hint)
         if not isinstance(value, list):

@@ -43,6 +43,7 @@ from models.heads import crf_scores
 from train.augment import augment, gazetteer_places
 from train.config import Config, ConfigError
 from train.metrics import render, seqeval_scores
+from train.transfer import load_source, tag_mask
 
 log = logging.getLogger("zhner.train")
 PAD_LABEL = -100  # what the Trainer pads gathered inputs and predictions with
@@ -90,6 +91,13 @@ def split_data(cfg: Config) -> Split:
             raise ConfigError(f"data.extra repeats ids of data.train, e.g. {sorted(clash)[:3]}")
         train = train + extra
         how += f"; + {len(extra)} extra training sentences"
+    for source in cfg.data.transfer:
+        try:
+            sentences = load_source(source)
+        except ValueError as e:
+            raise ConfigError(f"data.transfer: {e}") from None
+        train = train + sentences
+        how += f"; + {len(sentences)} transfer sentences from {source.path} ({source.partial})"
     if cfg.data.augment:
         places = gazetteer_places() if cfg.data.augment_gazetteer else ()
         copies = augment(
@@ -117,13 +125,42 @@ def encode_all(records: list[Record], tokenizer, cfg: Config, label2id: dict[str
     )
 
 
-def to_dataset(encoded: list[Encoded]) -> Dataset:
-    rows = [
-        {"input_ids": w.input_ids, "attention_mask": [1] * len(w.input_ids), "labels": w.labels}
-        for e in encoded
-        for w in e.windows
-    ]
+def to_dataset(encoded: list[Encoded], masks: list[list[int]] | None = None) -> Dataset:
+    """Windows as rows; with ``masks`` (one per sentence), each row also carries its ``tag_mask``."""
+    rows = []
+    for i, e in enumerate(encoded):
+        for w in e.windows:
+            row = {"input_ids": w.input_ids, "attention_mask": [1] * len(w.input_ids), "labels": w.labels}
+            if masks is not None:
+                row["tag_mask"] = masks[i]
+            rows.append(row)
     return Dataset.from_list(rows)
+
+
+class MaskedCollator:
+    """DataCollatorForTokenClassification, passing each row's ``tag_mask`` through as a tensor."""
+
+    def __init__(self, base: DataCollatorForTokenClassification) -> None:
+        self.base = base
+
+    def __call__(self, features: list[dict]) -> dict:
+        masks = [f.pop("tag_mask") for f in features]
+        batch = self.base(features)
+        batch["tag_mask"] = torch.tensor(masks, dtype=torch.bool)
+        return batch
+
+
+class MaskedLossTrainer(Trainer):
+    """Cross-entropy with the tags a sentence's source does not annotate excluded from its softmax."""
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        inputs = dict(inputs)  # the caller keeps its own view of the batch
+        mask = inputs.pop("tag_mask")
+        labels = inputs.pop("labels")
+        outputs = model(**inputs)
+        logits = outputs.logits.float().masked_fill(~mask[:, None, :], -1e4)
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), labels.reshape(-1))
+        return (loss, outputs) if return_outputs else loss
 
 
 def alignment_report(records: list[Record], encoded: list[Encoded]) -> dict:
@@ -218,10 +255,17 @@ def run(
     log.info("alignment: %d of %d gold spans aligned to tokens", alignment["aligned"], alignment["spans"])
     for rid, span, surface, why in alignment["unaligned"]:
         log.warning("unaligned span in %s: %s %r: %s", rid, span, surface, why)
-    train_ds, dev_ds = to_dataset(train_enc), to_dataset(dev_enc)
+    partial = any(r.meta.get("annotated") not in (None, list(LABELS)) for r in split.train)
+    if partial and cfg.model.head != "softmax":
+        raise ConfigError("data.transfer with partial: exclude needs model.head: softmax")
+    train_masks = [tag_mask(tags, r.meta.get("annotated")) for r in split.train] if partial else None
+    dev_masks = [tag_mask(tags, None) for _ in split.dev] if partial else None
+    train_ds, dev_ds = to_dataset(train_enc, train_masks), to_dataset(dev_enc, dev_masks)
 
     # --- collator, metrics, Trainer
     collator = DataCollatorForTokenClassification(tokenizer, pad_to_multiple_of=8)
+    if partial:
+        collator = MaskedCollator(collator)
     scorer = make_scorer(split.dev, dev_enc, tags, cfg.data.scheme, tokenizer.pad_token_id, model)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     args = TrainingArguments(
@@ -251,9 +295,10 @@ def run(
         save_only_model=False,
         disable_tqdm=not progress,
         include_for_metrics=["inputs"],
+        remove_unused_columns=False,  # keep tag_mask for the collator (the datasets hold nothing else extra)
     )
     callbacks = [EarlyStoppingCallback(cfg.training.early_stopping)] if cfg.training.early_stopping else []
-    trainer = Trainer(
+    trainer = (MaskedLossTrainer if partial else Trainer)(
         model=model,
         args=args,
         train_dataset=train_ds,

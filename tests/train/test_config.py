@@ -11,7 +11,17 @@ def test_config_default_yaml_equals_the_dataclass_defaults(root) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["default", "tiny", "article", "authored-augment", "bert-base-chinese", "chinese-roberta-wwm-ext", "rbt3"]
+    "name",
+    [
+        "default",
+        "tiny",
+        "article",
+        "authored-augment",
+        "transfer",
+        "bert-base-chinese",
+        "chinese-roberta-wwm-ext",
+        "rbt3",
+    ],
 )
 def test_config_shipped_configs_load(root, name: str) -> None:
     cfg = load_config(root / f"configs/{name}.yaml")
@@ -54,3 +64,13 @@ def test_config_unknown_key_in_file(tmp_path) -> None:
 def test_config_missing_file(tmp_path) -> None:
     with pytest.raises(ConfigError, match="config file not found"):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_config_default_names_no_path_outside_the_repository(root) -> None:
+    from pathlib import Path
+
+    cfg = load_config(root / "configs/default.yaml")
+    paths = [*cfg.data.train, *cfg.data.dev, *cfg.data.extra, *(s.path for s in cfg.data.transfer)]
+    for p in paths:
+        assert (root / p).resolve().is_relative_to(root), p
+    assert not Path(cfg.model.base).is_absolute()

@@ -1,0 +1,135 @@
+"""Labelled public corpora as extra training data for ORG and LOC (transfer).
+
+``data.transfer`` in a config lists sources; each has a path (read at run time,
+never copied into the repository), a format, a label map onto the project's
+labels (types that do not map are dropped, not guessed), an optional sentence
+limit, and how to treat the labels the corpus does not annotate:
+
+- ``partial: exclude`` (default): for that corpus' sentences the loss never
+  sees the logits of the labels it does not annotate (their tags are masked
+  out of the softmax), so its unlabelled numbers and titles are no evidence
+  against METRIC or HONOR;
+- ``partial: none``: its O is taken at face value (what hurt METRIC in the probes).
+
+Formats: ``cluener`` (JSON lines, ``{"text", "label": {type: {mention: [[start, end_inclusive]]}}}``)
+and ``bio`` (one ``char TAG`` a line, space-separated, blank line between sentences).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from annotate.gold import Record
+from annotate.schema import LABELS, Span, tags_to_spans
+
+# mapping choices documented here and in the README; measured by `zhner evaluate cv`
+CLUENER_MAP = {"company": "ORG", "government": "ORG", "organization": "ORG"}
+BIO_MAP = {"ORG": "ORG", "LOC": "LOC"}
+
+
+@dataclass
+class TransferSource:
+    path: str = ""
+    format: str = "cluener"  # cluener or bio
+    labels: dict[str, str] = field(default_factory=dict)  # corpus type -> project label; empty: the format's default
+    limit: int = 0  # at most this many sentences (0: all)
+    partial: str = "exclude"  # exclude or none (see the module docstring)
+
+    def label_map(self) -> dict[str, str]:
+        return self.labels or (CLUENER_MAP if self.format == "cluener" else BIO_MAP)
+
+
+def _flat(text: str, spans: list[Span]) -> tuple[list[Span], int]:
+    """Drop spans that overlap an earlier one or have whitespace edges; returns (kept, dropped)."""
+    kept: list[Span] = []
+    for s in sorted(spans):
+        surface = s.text_in(text)
+        if (kept and s.start < kept[-1].end) or not surface or surface != surface.strip():
+            continue
+        kept.append(s)
+    return kept, len(spans) - len(kept)
+
+
+def read_cluener(path: Path, label_map: dict[str, str]) -> Iterator[tuple[str, list[Span], int]]:
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            obj = json.loads(line)
+            text = obj["text"]
+            spans = [
+                Span(start, end + 1, label_map[kind])  # CLUENER ends are inclusive
+                for kind, mentions in (obj.get("label") or {}).items()
+                if kind in label_map
+                for places in mentions.values()
+                for start, end in places
+            ]
+            kept, dropped = _flat(text, spans)
+            yield text, kept, dropped
+
+
+def read_bio(path: Path, label_map: dict[str, str]) -> Iterator[tuple[str, list[Span], int]]:
+    chars: list[str] = []
+    tags: list[str] = []
+
+    def flush():
+        spans = [
+            Span(s.start, s.end, label_map[s.label]) for s in tags_to_spans(tags, strict=False) if s.label in label_map
+        ]
+        kept, dropped = _flat("".join(chars), spans)
+        return "".join(chars), kept, dropped
+
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.rstrip("\n")
+            if not line.strip():
+                if chars:
+                    yield flush()
+                chars, tags = [], []
+                continue
+            ch, _, tag = line.rpartition(" ")
+            chars.append(ch or " ")
+            tags.append(tag if tag == "O" or "-" in tag else "O")
+    if chars:
+        yield flush()
+
+
+READERS = {"cluener": read_cluener, "bio": read_bio}
+
+
+def load_source(source: TransferSource) -> list[Record]:
+    """The sentences of one source as records; ``meta["annotated"]`` lists the labels it annotates."""
+    if source.format not in READERS:
+        raise ValueError(f"transfer format {source.format!r}: choose one of {', '.join(sorted(READERS))}")
+    if source.partial not in ("exclude", "none"):
+        raise ValueError(f"transfer partial {source.partial!r}: choose exclude or none")
+    path = Path(source.path)
+    if not path.is_file():
+        raise ValueError(f"transfer source {source.path}: no such file (the public corpora are read in place)")
+    label_map = source.label_map()
+    bad = set(label_map.values()) - set(LABELS)
+    if bad:
+        raise ValueError(f"transfer labels map onto unknown labels {sorted(bad)}; allowed: {', '.join(LABELS)}")
+    annotated = sorted(set(label_map.values())) if source.partial == "exclude" else list(LABELS)
+    records = []
+    for i, (text, spans, _dropped) in enumerate(READERS[source.format](path, label_map)):
+        if source.limit and i >= source.limit:
+            break
+        if text.strip():
+            meta = {"source": f"transfer:{path.name}", "annotated": annotated}
+            records.append(Record(f"{path.stem}-{i:06d}", text, spans, meta))
+    return records
+
+
+def tag_mask(tags: list[str], annotated: list[str] | None) -> list[int]:
+    """1 for the tags a sentence's source annotates (O always), 0 for the others.
+
+    >>> tag_mask(["O", "B-ORG", "I-ORG", "B-METRIC", "I-METRIC"], ["ORG"])
+    [1, 1, 1, 0, 0]
+    """
+    if annotated is None:
+        return [1] * len(tags)
+    return [1 if t == "O" or t.split("-", 1)[1] in annotated else 0 for t in tags]
