@@ -103,12 +103,7 @@ def build_token_classifier(
         )
         model = cls.from_config(config) if cls is AutoModelForTokenClassification else cls(config)
         return model, False
-    model = cls.from_pretrained(
-        resolve(base),
-        num_labels=len(labels),
-        id2label=id2label,
-        label2id=label2id,
-        tagging_scheme=scheme,
-        ignore_mismatched_sizes=True,
-    )
-    return model, True
+    where = resolve(base)
+    config = AutoConfig.from_pretrained(where, num_labels=len(labels), id2label=id2label, label2id=label2id)
+    config.tagging_scheme = scheme  # read by the CRF head
+    return cls.from_pretrained(where, config=config, ignore_mismatched_sizes=True), True

@@ -159,8 +159,8 @@ def parse_override(text: str) -> tuple[list[str], object]:
     return path, value
 
 
-def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:
-    """Defaults ← YAML file ← overrides. The run name defaults to the file's stem."""
+def read_values(path: str | Path | None, overrides: list[str] | tuple[str, ...] = ()) -> dict:
+    """The raw mapping of a YAML config file with the overrides applied; the run name defaults to the stem."""
     values: dict = {}
     if path is not None:
         p = Path(path)
@@ -181,6 +181,12 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
             if not isinstance(node, dict):
                 raise ConfigError(f"override {text!r}: {k!r} is not a section")
         node[keys[-1]] = value
+    return values
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """Defaults ← YAML file ← overrides, type-checked."""
+    values = read_values(path, overrides)
     config = _build(Config, values, "")
     from models.heads import HEADS
 

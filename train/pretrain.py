@@ -38,7 +38,7 @@ import numpy as np
 import torch
 
 from models.base import SCRATCH, ScratchSize
-from train.config import ConfigError, _build, parse_override
+from train.config import ConfigError, _build, read_values
 
 log = logging.getLogger("zhner.pretrain")
 
@@ -87,21 +87,7 @@ class PretrainConfig:
 
 
 def load_pretrain_config(path: str | Path | None, overrides: list[str] = ()) -> PretrainConfig:
-    import yaml
-
-    values: dict = {}
-    if path is not None:
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"{path}: config file not found")
-        values = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        values.setdefault("name", p.stem)
-    for text in overrides:
-        keys, value = parse_override(text)
-        node = values
-        for k in keys[:-1]:
-            node = node.setdefault(k, {})
-        node[keys[-1]] = value
+    values = read_values(path, overrides)
     cfg = _build(PretrainConfig, values, "")
     if not cfg.data.inputs:
         raise ConfigError("data.inputs: give at least one text file or folder to pretrain on")

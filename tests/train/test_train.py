@@ -20,11 +20,8 @@ from train.run import run
 torch.set_num_threads(1)
 
 
-@pytest.fixture(scope="module")
-def overfit(tmp_path_factory, request) -> tuple[Path, dict, Path]:
-    """A tiny model trained on three gold sentences, with the same three as dev."""
-    root = Path(request.config.rootpath)
-    tmp = tmp_path_factory.mktemp("overfit")
+def overfit_config(root: Path, tmp: Path, *extra: str):
+    """The tiny config set to learn three gold sentences by heart (they are also the dev set)."""
     three = tmp / "three.jsonl"
     lines = (root / "data/gold/article.jsonl").read_text(encoding="utf-8").splitlines()[:3]
     three.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -38,8 +35,17 @@ def overfit(tmp_path_factory, request) -> tuple[Path, dict, Path]:
             "training.learning_rate=0.003",
             "training.batch_size=3",
             "model.max_length=128",
+            *extra,
         ],
     )
+    return cfg, three
+
+
+@pytest.fixture(scope="module")
+def overfit(tmp_path_factory, request) -> tuple[Path, dict, Path]:
+    """A tiny model trained on three gold sentences, with the same three as dev."""
+    tmp = tmp_path_factory.mktemp("overfit")
+    cfg, three = overfit_config(Path(request.config.rootpath), tmp)
     out = tmp / "model"
     result = run(cfg, output=out)
     return out, result, three
@@ -167,22 +173,7 @@ def test_train_interrupted_save_leaves_no_model_and_resume_finishes(root, tmp_pa
 def test_train_crf_head_overfits_and_reloads(root, tmp_path) -> None:
     from inference import Extractor
 
-    three = tmp_path / "three.jsonl"
-    lines = (root / "data/gold/article.jsonl").read_text(encoding="utf-8").splitlines()[:3]
-    three.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    cfg = load_config(
-        root / "configs/tiny.yaml",
-        [
-            f"data.train=[{three}]",
-            f"data.dev=[{three}]",
-            "data.limit=0",
-            "training.epochs=60",
-            "training.learning_rate=0.003",
-            "training.batch_size=3",
-            "model.max_length=128",
-            "model.head=crf",
-        ],
-    )
+    cfg, three = overfit_config(root, tmp_path, "model.head=crf")
     result = run(cfg, output=tmp_path / "crf", progress=False)
     assert result["dev"]["micro"]["f1"] == 1.0
     ex = Extractor.load(tmp_path / "crf", bf16="false")
