@@ -74,6 +74,7 @@ class PretrainTraining:
     bf16: str = "auto"  # auto: CUDA with bf16 support, or a CPU with native bf16
     threads: int = 0  # torch CPU threads (0: default)
     save_minutes: float = 5.0  # checkpoint every this many minutes
+    save_fp16: bool = False  # write the encoder's weights in fp16 (half the size; for snapshots kept in git)
     eval_blocks: int = 256  # held-out blocks scored at each checkpoint
     seed: int = 42
 
@@ -437,7 +438,7 @@ def pretrain(cfg: PretrainConfig, *, output: str | Path | None = None, resume: b
         prev = (
             json.loads((out / "pretrain.json").read_text(encoding="utf-8")) if (out / "pretrain.json").is_file() else {}
         )
-        state.update({k: prev.get(k, state[k]) for k in ("tokens", "history", "seconds")})
+        state.update({k: prev.get(k, state[k]) for k in ("step", "tokens", "history", "seconds")})
         state["warm_restart"] = state["step"]
         log.info(
             "resumed from the weights in %s (fresh optimizer, short warm-up); %s tokens seen before",
@@ -490,7 +491,7 @@ def pretrain(cfg: PretrainConfig, *, output: str | Path | None = None, resume: b
         save_state(state_file, model, optimizer, state)
         facts = {k: state[k] for k in ("step", "tokens", "seconds", "history")}
         card = encoder_card(cfg, state, held, device, bf16, command)
-        save_encoder(out, model, tokenizer, card)
+        save_encoder(out, model, tokenizer, card, fp16=cfg.training.save_fp16)
         (out / "pretrain.json").write_text(
             json.dumps({**facts, "config": asdict(cfg)}, indent=1) + "\n", encoding="utf-8"
         )

@@ -154,3 +154,18 @@ def test_pretrain_config_needs_inputs() -> None:
 
     with pytest.raises(ConfigError, match=r"data\.inputs"):
         load_pretrain_config(None, [])
+
+
+def test_pretrain_continues_from_fp16_weights_without_optimizer_state(corpus, tmp_path) -> None:
+    first = pretrain(
+        tiny(corpus, tmp_path, "training.save_fp16=true", "training.max_tokens=1024"), output=tmp_path / "s"
+    )
+    assert first["step"] == 4
+    (tmp_path / "s.state.pt").unlink()  # only the committed weights travel to the next machine
+    again = pretrain(
+        tiny(corpus, tmp_path, "training.save_fp16=true", "training.max_tokens=2048"),
+        output=tmp_path / "s",
+        resume=True,
+    )
+    meta = json.loads((tmp_path / "s/pretrain.json").read_text(encoding="utf-8"))
+    assert again["tokens"] == meta["tokens"] == 2048 and again["step"] == 8  # max_tokens counts the whole run
