@@ -387,7 +387,8 @@ def model_card(cfg: Config, result: dict) -> str:
 Token classification (BIO over characters) for ORG, LOC, METRIC, HONOR in Chinese industrial news.
 
 - Base encoder: {base}
-- Head: {cfg.model.head}; tagging scheme: {cfg.data.scheme}
+- Head: {cfg.model.head}; tagging scheme: {cfg.data.scheme}; METRIC rules at prediction time: {cfg.model.rules}
+  (the dev scores below are the model's alone)
 - Windows: {cfg.model.max_length} tokens, stride {cfg.model.stride}
 - Training data: {", ".join(cfg.data.train)} ({result["train_sentences"]} sentences)
 - Dev data: {result["dev_split"]} ({result["dev_sentences"]} sentences); best epoch {result["best_epoch"]}
