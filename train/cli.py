@@ -97,13 +97,22 @@ def pretrain_main(argv: Sequence[str], prog: str) -> int:
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    import signal
+
     from models.base import BaseModelError
     from train.config import ConfigError
     from train.pretrain import load_pretrain_config, pretrain
 
+    def stop(signum, frame):  # a polite kill saves a checkpoint like Ctrl-C does
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         cfg = load_pretrain_config(args.config, args.overrides)
         result = pretrain(cfg, output=args.output, resume=args.resume, command=shlex.join([prog, *argv]))
+    except KeyboardInterrupt:
+        print("stopped; continue with --resume", file=sys.stderr)
+        return 130
     except (ConfigError, BaseModelError) as e:
         if args.verbose:
             raise

@@ -506,29 +506,35 @@ def pretrain(cfg: PretrainConfig, *, output: str | Path | None = None, resume: b
 
     bar = tqdm(total=total_steps, initial=start_step, unit="step", dynamic_ncols=True)
     smoothed = None
-    for step in range(start_step, total_steps):
-        ids = torch.tensor(train_blocks[batch_indices(step)]["input_ids"])
-        inputs, labels = mask_tokens(ids, tokenizer, cfg.training.mask_prob, gen)
-        for group in optimizer.param_groups:
-            group["lr"] = lr_at(step)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            loss = mlm_loss(model, inputs.to(device), labels.to(device))
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        state["step"] = step + 1
-        state["tokens"] += per_step
-        value = float(loss.detach())
-        smoothed = value if smoothed is None else 0.98 * smoothed + 0.02 * value
-        rate = (state["step"] - start_step) * per_step / max(time.time() - t_start, 1e-9)
-        bar.set_postfix(loss=f"{smoothed:.3f}", tok_s=f"{rate:,.0f}")
-        bar.update(1)
-        if state["step"] % 50 == 0:
-            _trim_memory()
-        if time.time() - last_save > 60 * cfg.training.save_minutes:
-            checkpoint()
-            last_save = time.time()
+    try:
+        for step in range(start_step, total_steps):
+            ids = torch.tensor(train_blocks[batch_indices(step)]["input_ids"])
+            inputs, labels = mask_tokens(ids, tokenizer, cfg.training.mask_prob, gen)
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(step)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                loss = mlm_loss(model, inputs.to(device), labels.to(device))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            state["step"] = step + 1
+            state["tokens"] += per_step
+            value = float(loss.detach())
+            smoothed = value if smoothed is None else 0.98 * smoothed + 0.02 * value
+            rate = (state["step"] - start_step) * per_step / max(time.time() - t_start, 1e-9)
+            bar.set_postfix(loss=f"{smoothed:.3f}", tok_s=f"{rate:,.0f}")
+            bar.update(1)
+            if state["step"] % 50 == 0:
+                _trim_memory()
+            if time.time() - last_save > 60 * cfg.training.save_minutes:
+                checkpoint()
+                last_save = time.time()
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: keep what was learned since the last checkpoint
+        bar.close()
+        log.warning("interrupted at step %d: writing a checkpoint before stopping", state["step"])
+        checkpoint()
+        raise
     bar.close()
     checkpoint(final=True)
     return {

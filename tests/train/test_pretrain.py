@@ -169,3 +169,21 @@ def test_pretrain_continues_from_fp16_weights_without_optimizer_state(corpus, tm
     )
     meta = json.loads((tmp_path / "s/pretrain.json").read_text(encoding="utf-8"))
     assert again["tokens"] == meta["tokens"] == 2048 and again["step"] == 8  # max_tokens counts the whole run
+
+
+def test_pretrain_interrupt_writes_a_checkpoint(corpus, tmp_path, monkeypatch) -> None:
+    import train.pretrain as pt
+
+    real, calls = pt.mlm_loss, []
+
+    def interrupted_on_third_step(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(pt, "mlm_loss", interrupted_on_third_step)
+    with pytest.raises(KeyboardInterrupt):
+        pretrain(tiny(corpus, tmp_path, "training.save_minutes=1000", "data.holdout=0"), output=tmp_path / "enc")
+    saved = torch.load(tmp_path / "enc.state.pt", weights_only=False)["state"]
+    assert saved["step"] == 2 and (tmp_path / "enc" / "model.safetensors").is_file()
