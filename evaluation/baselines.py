@@ -12,11 +12,12 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 
 from annotate.gold import Record
 from annotate.schema import Span
+from models.lexicon import build as build_lexicon
+from models.lexicon import match as match_lexicon
 from models.rules import metric_rules
 
 Predictor = Callable[[str], list[Span]]
@@ -28,27 +29,9 @@ def rules_factory(train: Sequence[Record]) -> Predictor:
 
 
 def dictionary_factory(train: Sequence[Record]) -> Predictor:
-    """Longest-match tagger over the training mentions (ties in label: the most frequent)."""
-    seen: dict[str, Counter[str]] = defaultdict(Counter)
-    for rec in train:
-        for surface, label in rec.mentions():
-            seen[surface][label] += 1
-    lexicon = {s: c.most_common(1)[0][0] for s, c in seen.items()}
-    lengths = sorted({len(s) for s in lexicon}, reverse=True)
-
-    def predict(text: str) -> list[Span]:
-        spans, i = [], 0
-        while i < len(text):
-            for n in lengths:
-                if i + n <= len(text) and text[i : i + n] in lexicon:
-                    spans.append(Span(i, i + n, lexicon[text[i : i + n]]))
-                    i += n
-                    break
-            else:
-                i += 1
-        return spans
-
-    return predict
+    """Longest-match tagger over every training mention (ties in label: the most frequent)."""
+    lexicon = build_lexicon(train)
+    return lambda text: match_lexicon(text, lexicon)
 
 
 def jieba_factory(train: Sequence[Record]) -> Predictor:

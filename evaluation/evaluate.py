@@ -14,6 +14,7 @@ from annotate.gold import GoldError, Record, read_gold, read_many, write_gold
 from annotate.schema import LABELS, Span
 from evaluation import report as rep
 from evaluation.baselines import BASELINES
+from models.lexicon import match as match_lexicon
 
 
 class EvaluationError(ValueError):
@@ -72,9 +73,10 @@ def evaluate_model(model: str | Path, data: Sequence[str | Path], *, batch_size:
 
     gold = read_many(data)
     extractor = Extractor.load(model)
-    configured = extractor.meta.rules
-    extractor.meta.rules = "none"  # the model alone; the report adds the rules rows itself
+    lexicon_mode, rules_mode = extractor.meta.lexicon, extractor.meta.rules
+    extractor.meta.rules = extractor.meta.lexicon = "none"  # the model alone; the report adds the rest
     pred = [[e.span for e in ents] for ents in extractor.extract_many([r.text for r in gold], batch_size)]
+    lexicon_spans = [match_lexicon(r.text, extractor.lexicon) for r in gold]
     data_cfg = extractor.meta.config.get("data", {})
     train_files = [
         f for pattern in data_cfg.get("train", []) + data_cfg.get("extra", []) for f in sorted(glob.glob(pattern))
@@ -91,8 +93,8 @@ def evaluate_model(model: str | Path, data: Sequence[str | Path], *, batch_size:
         "base encoder": f"{extractor.meta.base} ({'pretrained' if extractor.meta.base_trained else 'UNTRAINED'})",
         "data": ", ".join(map(str, data)),
         "training files of the model": ", ".join(train_files) or "unknown",
-        "rules": f"model.rules = {configured}: `zhner predict` gives the "
-        + ("'model' row" if configured == "none" else f"'model+rules-{configured}' row"),
+        "output": f"model.lexicon = {lexicon_mode}, model.rules = {rules_mode}: `zhner predict` gives the "
+        f"'{rep.configured_row(lexicon_mode, rules_mode)}' row; 'model' is the network alone",
     }
     if overlap:
         about["WARNING"] = (
@@ -101,7 +103,14 @@ def evaluate_model(model: str | Path, data: Sequence[str | Path], *, batch_size:
         )
     unseen = [r for r in train_recs if r.text not in {g.text for g in gold}]
     systems = {rep.MAIN: pred, **baseline_predictions(unseen, gold)}
-    return rep.build(gold, systems, title=f"Evaluation of {model}", about=about)
+    return rep.build(
+        gold,
+        systems,
+        title=f"Evaluation of {model}",
+        about=about,
+        lexicon_spans=lexicon_spans,
+        lexicon_mode=lexicon_mode if lexicon_mode != "none" else "first",
+    )
 
 
 def cross_validate(
@@ -131,6 +140,7 @@ def cross_validate(
     extra = read_many(expand(base.data.extra)) if base.data.extra else []
     per_fold: list[dict] = []
     pooled: dict[str, dict[str, list[Span]]] = {}
+    pooled_lexicon: dict[str, list[Span]] = {}
     with tempfile.TemporaryDirectory(prefix="zhner-cv-") as tmp:
         for r in range(repeats):
             assignment = assign_folds([x.id for x in records], folds, seed + r)
@@ -145,8 +155,9 @@ def cross_validate(
                 out = Path(tmp) / cfg.name
                 result = run(cfg, output=out, progress=False)
                 extractor = Extractor.load(out)
-                extractor.meta.rules = "none"  # the model alone; the report adds the rules rows itself
+                extractor.meta.rules = extractor.meta.lexicon = "none"  # the model alone; the report adds the rest
                 pred = [[e.span for e in ents] for ents in extractor.extract_many([x.text for x in test])]
+                lexicon = [match_lexicon(x.text, extractor.lexicon) for x in test]
                 base_pred = baseline_predictions(train + extra, test)
                 fold_scores = rep.score_system(test, pred)["strict"]
                 per_fold.append(
@@ -164,8 +175,9 @@ def cross_validate(
                     f"micro-F1 {100 * fold_scores['micro']['f1']:.1f} ({result['seconds']:.0f} s)"
                 )
                 if r == 0:
-                    for x, p in zip(test, pred):
+                    for x, p, lx in zip(test, pred, lexicon):
                         pooled.setdefault(rep.MAIN, {})[x.id] = p
+                        pooled_lexicon[x.id] = lx
                     for name, preds in base_pred.items():
                         for x, p in zip(test, preds):
                             pooled.setdefault(name, {})[x.id] = p
@@ -194,11 +206,16 @@ def cross_validate(
         "protocol": f"{folds}-fold cross-validation, seed {seed}; pooled held-out predictions of repeat 1; "
         "model selection on a dev split inside each training part",
         "baselines": "fit on each fold's training part (plus the extra training files) only",
-        "rules": f"model.rules = {base.model.rules}: "
-        + (
-            "the 'model' row is this config's output"
-            if base.model.rules == "none"
-            else f"this config's output is the 'model+rules-{base.model.rules}' row"
-        ),
+        "output": f"model.lexicon = {base.model.lexicon}, model.rules = {base.model.rules}: this config's output is "
+        f"the '{rep.configured_row(base.model.lexicon, base.model.rules)}' row; 'model' is the network alone",
     }
-    return rep.build(records, systems, title=f"Cross-validation of {base.name}", about=about, cv=cv)
+    lexicon_spans = [pooled_lexicon[x.id] for x in records]
+    return rep.build(
+        records,
+        systems,
+        title=f"Cross-validation of {base.name}",
+        about=about,
+        cv=cv,
+        lexicon_spans=lexicon_spans,
+        lexicon_mode=base.model.lexicon if base.model.lexicon != "none" else "first",
+    )

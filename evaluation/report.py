@@ -21,14 +21,33 @@ from evaluation import metrics
 MAIN = "model"
 
 
-def hybrids(texts: Sequence[str], pred: Sequence[Sequence[Span]], name: str) -> dict[str, list[list[Span]]]:
-    """The model's predictions combined with the METRIC rules (``model.rules`` fill and override)."""
+def hybrids(
+    texts: Sequence[str],
+    pred: Sequence[Sequence[Span]],
+    name: str,
+    lexicon_spans: Sequence[Sequence[Span]] | None = None,
+    lexicon_mode: str = "first",
+) -> dict[str, list[list[Span]]]:
+    """The model's predictions combined with the METRIC rules (fill, override) and, given the spans a
+    lexicon of the training mentions finds, with that lexicon (``model.lexicon``) before the rules."""
+    from models.lexicon import combine as combine_lexicon
     from models.rules import combine, metric_rules
 
-    return {
-        f"{name}+rules-{mode}": [combine(list(p), metric_rules(t), mode) for t, p in zip(texts, pred, strict=True)]
+    rules = [metric_rules(t) for t in texts]
+    out = {
+        f"{name}+rules-{mode}": [combine(list(p), r, mode) for p, r in zip(pred, rules)]
         for mode in ("fill", "override")
     }
+    if lexicon_spans is not None and lexicon_mode != "none":
+        lex = [combine_lexicon(list(p), list(x), lexicon_mode) for p, x in zip(pred, lexicon_spans, strict=True)]
+        out[f"{name}+lexicon-{lexicon_mode}"] = lex
+        out[f"{name}+lexicon-{lexicon_mode}+rules-override"] = [combine(p, r, "override") for p, r in zip(lex, rules)]
+    return out
+
+
+def configured_row(lexicon: str, rules: str) -> str:
+    """The name of the report row that a model with these ``model.lexicon`` and ``model.rules`` outputs."""
+    return MAIN + (f"+lexicon-{lexicon}" if lexicon != "none" else "") + (f"+rules-{rules}" if rules != "none" else "")
 
 
 def score_system(records: Sequence[Record], pred: Sequence[Sequence[Span]], *, seed: int = 0) -> dict:
@@ -48,13 +67,14 @@ def build(
     title: str,
     about: dict | None = None,
     cv: dict | None = None,
-    scores: dict[str, Sequence[Sequence[float]]] | None = None,
+    lexicon_spans: Sequence[Sequence[Span]] | None = None,
+    lexicon_mode: str = "first",
 ) -> dict:
     """The report dict. ``systems`` maps a name to predictions parallel to ``records``; ``MAIN`` is the model."""
     ids, texts = [r.id for r in records], [r.text for r in records]
     main = MAIN if MAIN in systems else next(iter(systems))
     if main == MAIN:  # a model: also score it with the rules
-        systems = {**systems, **hybrids(texts, systems[main], main)}
+        systems = {**systems, **hybrids(texts, systems[main], main, lexicon_spans, lexicon_mode)}
     report = {
         "title": title,
         "about": about or {},

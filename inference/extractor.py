@@ -25,6 +25,8 @@ from annotate.split import sentence_offsets
 from models import modeldir
 from models.features import Encoded, encode_batch, predict_spans
 from models.heads import crf_scores
+from models.lexicon import combine as combine_lexicon
+from models.lexicon import match as match_lexicon
 from models.rules import combine, metric_rules
 
 
@@ -68,6 +70,7 @@ class Extractor:
         self.meta = meta
         self.tags = [model.config.id2label[i] for i in range(len(model.config.id2label))]
         self.crf = crf_scores(model)  # learned transition scores of a CRF head, else None
+        self.lexicon: dict[str, str] = {}  # training mentions, used when meta.lexicon is not "none"
         if bf16 == "auto":
             self.bf16 = self.device.type == "cuda" or _cpu_has_bf16()
         else:
@@ -77,7 +80,9 @@ class Extractor:
     def load(cls, path: str | Path, *, device: str = "auto", bf16: str = "auto") -> Extractor:
         """Load a model directory written by ``zhner train`` (raises ModelDirError with a one-line reason)."""
         model, tokenizer, meta = modeldir.load(path)
-        return cls(model, tokenizer, meta, device=device, bf16=bf16)
+        extractor = cls(model, tokenizer, meta, device=device, bf16=bf16)
+        extractor.lexicon = modeldir.read_lexicon(path)
+        return extractor
 
     def __call__(self, text: str) -> list[Entity]:
         return self.extract_many([text])[0]
@@ -103,6 +108,9 @@ class Extractor:
                 found[i][span.shifted(offset)] = round(score, 4)
         results = []
         for text, spans in zip(texts, found):
+            if self.meta.lexicon != "none" and self.lexicon:  # lexicon spans carry score 1.0
+                merged = combine_lexicon(list(spans), match_lexicon(text, self.lexicon), self.meta.lexicon)
+                spans = {s: spans.get(s, 1.0) for s in merged}
             if self.meta.rules != "none":  # rule spans carry score 1.0
                 spans = {s: spans.get(s, 1.0) for s in combine(list(spans), metric_rules(text), self.meta.rules)}
             results.append([Entity(s.start, s.end, s.label, text[s.start : s.end], spans[s]) for s in sorted(spans)])

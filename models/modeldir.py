@@ -29,6 +29,7 @@ DEFAULTS = {
     "base": "unknown",
     "base_trained": None,
     "rules": "none",
+    "lexicon": "none",
 }
 
 
@@ -45,6 +46,7 @@ class ModelMeta:
     base: str
     base_trained: bool | None
     rules: str = "none"
+    lexicon: str = "none"
     config: dict = field(default_factory=dict)
 
     @property
@@ -112,6 +114,12 @@ def read_meta(model_dir: str | Path) -> ModelMeta:
     if values["scheme"] not in SCHEMES:
         raise ModelDirError(f"{model_dir}: unknown tagging scheme {values['scheme']!r}; known: {sorted(SCHEMES)}")
     return ModelMeta(**values, config=raw.get("config", {}))
+
+
+def read_lexicon(model_dir: str | Path) -> dict[str, str]:
+    """``lexicon.json`` of a model directory (surface → label), or {} if it has none."""
+    path = Path(model_dir) / "lexicon.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def load(model_dir: str | Path):

@@ -39,6 +39,7 @@ class ModelConfig:
     max_length: int = _f(256, "tokens per window; longer sentences become overlapping windows")
     stride: int = _f(64, "tokens shared by consecutive windows")
     rules: str = _f("override", "METRIC rules with the model at prediction time: none, fill or override (models.rules)")
+    lexicon: str = _f("first", "training ORG/LOC/HONOR mentions with the model: none, fill or first (models.lexicon)")
 
 
 @dataclass
@@ -192,6 +193,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
 
     if config.model.head not in HEADS:
         raise ConfigError(f"model.head: {config.model.head!r} is not one of {', '.join(sorted(HEADS))}")
+    if config.model.lexicon not in ("none", "fill", "first"):
+        raise ConfigError(f"model.lexicon: {config.model.lexicon!r} is not one of none, fill, first")
     if config.model.rules not in ("none", "fill", "override"):
         raise ConfigError(f"model.rules: {config.model.rules!r} is not one of none, fill, override")
     if config.data.scheme not in ("bio", "bioes"):

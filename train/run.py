@@ -40,6 +40,7 @@ from models import modeldir
 from models.base import build_token_classifier, load_tokenizer
 from models.features import Encoded, encode_batch, predict_spans
 from models.heads import crf_scores
+from models.lexicon import build as build_lexicon
 from train.augment import augment, gazetteer_places
 from train.config import Config, ConfigError
 from train.metrics import render, seqeval_scores
@@ -345,12 +346,14 @@ def run(
             base=cfg.model.base,
             base_trained=base_trained,
             rules=cfg.model.rules,
+            lexicon=cfg.model.lexicon,
             config=cfg.to_dict(),
         )
         extra = {
             "metrics.json": json.dumps({**result, "epochs": history}, ensure_ascii=False, indent=2) + "\n",
             "metrics.csv": _history_csv(history),
             "README.md": model_card(cfg, result),
+            "lexicon.json": json.dumps(training_lexicon(split.train), ensure_ascii=False, indent=0) + "\n",
         }
         modeldir.save(out, trainer.model, tokenizer, meta, extra)
         shutil.rmtree(work, ignore_errors=True)
@@ -358,6 +361,12 @@ def run(
     trainer.accelerator.wait_for_everyone()
     result["output"] = str(out)
     return result
+
+
+def training_lexicon(records: list[Record]) -> dict[str, str]:
+    """ORG/LOC/HONOR surfaces (2+ characters) of the real training sentences (no augmented or transfer copies)."""
+    real = [r for r in records if r.meta.get("source") != "augmented" and "annotated" not in r.meta]
+    return build_lexicon(real, labels=("ORG", "LOC", "HONOR"), min_length=2)
 
 
 def _best_epoch(history: list[dict]) -> float | None:
@@ -387,7 +396,8 @@ def model_card(cfg: Config, result: dict) -> str:
 Token classification (BIO over characters) for ORG, LOC, METRIC, HONOR in Chinese industrial news.
 
 - Base encoder: {base}
-- Head: {cfg.model.head}; tagging scheme: {cfg.data.scheme}; METRIC rules at prediction time: {cfg.model.rules}
+- Head: {cfg.model.head}; tagging scheme: {cfg.data.scheme}; at prediction time: METRIC rules
+  {cfg.model.rules}, lexicon of the training mentions {cfg.model.lexicon} (lexicon.json)
   (the dev scores below are the model's alone)
 - Windows: {cfg.model.max_length} tokens, stride {cfg.model.stride}
 - Training data: {", ".join(cfg.data.train)} ({result["train_sentences"]} sentences)

@@ -144,3 +144,19 @@ def test_extractor_metric_rules_join_the_model(tiny_model, mode: str) -> None:
             assert surface in metrics or any(e.start < end and start < e.end for e in ents)
     assert all(a.end <= b.start for a, b in itertools.pairwise(ents))
     assert all(text[e.start : e.end] == e.text for e in ents)
+
+
+def test_extractor_lexicon_first_finds_known_names(tiny_model) -> None:
+    ex = Extractor.load(tiny_model)
+    ex.meta.rules = "none"
+    ex.meta.lexicon = "first"
+    ex.lexicon = {"浙江省经信厅": "ORG", "国家先进制造业集群": "HONOR"}
+    text = "浙江省经信厅表示,温岭入选国家先进制造业集群。"
+    ents = ex(text)
+    assert {(e.text, e.label) for e in ents} >= {("浙江省经信厅", "ORG"), ("国家先进制造业集群", "HONOR")}
+    assert all(a.end <= b.start for a, b in itertools.pairwise(ents))
+
+
+def test_extractor_reads_the_lexicon_written_by_training(tiny_model) -> None:
+    lexicon = Extractor.load(tiny_model).lexicon
+    assert lexicon and all(label in ("ORG", "LOC", "HONOR") and len(s) >= 2 for s, label in lexicon.items())
