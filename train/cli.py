@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner train") -> int:
         from train.metrics import render
         from train.run import run
 
-        command = shlex.join([prog, *argv])
+        command = " ".join([prog, shlex.join(argv)])
         result = run(cfg, output=args.output, resume=args.resume, command=command)
     except (ConfigError, BaseModelError, GoldError) as e:
         if args.verbose:
@@ -109,7 +109,7 @@ def pretrain_main(argv: Sequence[str], prog: str) -> int:
     signal.signal(signal.SIGTERM, stop)
     try:
         cfg = load_pretrain_config(args.config, args.overrides)
-        result = pretrain(cfg, output=args.output, resume=args.resume, command=shlex.join([prog, *argv]))
+        result = pretrain(cfg, output=args.output, resume=args.resume, command=" ".join([prog, shlex.join(argv)]))
     except KeyboardInterrupt:
         print("stopped; continue with --resume", file=sys.stderr)
         return 130
