@@ -1,9 +1,8 @@
-"""The two-line API:
+"""The two-line API::
 
-    >>> from inference import Extractor                       # doctest: +SKIP
-    >>> ex = Extractor.load("runs/default")                   # doctest: +SKIP
-    >>> ex("浙江新增4个国家先进制造业集群")                      # doctest: +SKIP
-    [Entity(2, 4, 'LOC', '浙江', 0.98), ...]
+    from inference import Extractor
+    ex = Extractor.load("runs/default")
+    ex("浙江新增4个国家先进制造业集群")      # -> [Entity(2, 4, 'LOC', '浙江', 0.98), ...]
 
 Offsets are character offsets into the text you passed (end exclusive), for
 any length of text: documents are split into sentences (nothing dropped),
