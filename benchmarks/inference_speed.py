@@ -6,6 +6,7 @@ on the same model and texts, in the same run.
 
 Texts: one per line from --texts (default: the FinRE finance-news sentences in
 ../shared/corpus/text/ when that folder exists, else the article's sentences).
+Both run the network alone (the model's lexicon and METRIC rules are switched off).
 Prints characters per second for each, the ratio, and how often the entities agree:
 Extractor bf16 vs Extractor fp32 (what the speed tricks may change) and Extractor vs
 the pipeline (which also decodes differently: argmax + "simple" grouping over its own
@@ -66,6 +67,8 @@ def main() -> int:
 
     fast = Extractor.load(args.model, bf16="auto")
     fp32 = Extractor.load(args.model, bf16="false")
+    for ex in (fast, fp32):  # the network alone, like the pipeline (no lexicon, no METRIC rules)
+        ex.meta.lexicon = ex.meta.rules = "none"
     fast.extract_many(texts[:50], args.batch_size)  # warm-up
     got, t_fast = timed(fast.extract_many, texts, args.batch_size)
     ref, t_fp32 = timed(fp32.extract_many, texts, args.batch_size)
