@@ -18,6 +18,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
 from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer, BertConfig
 
 SCRATCH = "scratch"
@@ -106,4 +107,5 @@ def build_token_classifier(
     where = resolve(base)
     config = AutoConfig.from_pretrained(where, num_labels=len(labels), id2label=id2label, label2id=label2id)
     config.tagging_scheme = scheme  # read by the CRF head
-    return cls.from_pretrained(where, config=config, ignore_mismatched_sizes=True), True
+    # fp32 whatever the checkpoint's storage dtype (a snapshot kept in git is fp16)
+    return cls.from_pretrained(where, config=config, ignore_mismatched_sizes=True, dtype=torch.float32), True

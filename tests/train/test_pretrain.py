@@ -187,3 +187,11 @@ def test_pretrain_interrupt_writes_a_checkpoint(corpus, tmp_path, monkeypatch) -
         pretrain(tiny(corpus, tmp_path, "training.save_minutes=1000", "data.holdout=0"), output=tmp_path / "enc")
     saved = torch.load(tmp_path / "enc.state.pt", weights_only=False)["state"]
     assert saved["step"] == 2 and (tmp_path / "enc" / "model.safetensors").is_file()
+
+
+def test_pretrain_fp16_snapshot_fine_tunes_in_fp32(corpus, tmp_path) -> None:
+    from models.base import ScratchSize, build_token_classifier
+
+    pretrain(tiny(corpus, tmp_path, "training.save_fp16=true", "training.max_tokens=512"), output=tmp_path / "s")
+    model, trained = build_token_classifier(str(tmp_path / "s"), ["O", "B-ORG", "I-ORG"], ScratchSize(), 0)
+    assert trained and {p.dtype for p in model.parameters()} == {torch.float32}
