@@ -33,7 +33,10 @@ def _f(default, doc: str, **kw):
 
 @dataclass
 class ModelConfig:
-    base: str = _f("scratch", "'scratch' (untrained BERT over the project vocabulary), a local directory or a hub name")
+    base: str = _f(
+        "models/bundled/zh-char-mini",
+        "a local directory (the bundled encoder by default), a hub name, or 'scratch' (untrained BERT)",
+    )
     head: str = _f("softmax", "classification head (see models.heads.HEADS)")
     scratch: ScratchSize = _f(ScratchSize(), "size of the 'scratch' encoder")
     max_length: int = _f(256, "tokens per window; longer sentences become overlapping windows")

@@ -16,6 +16,7 @@ def test_config_default_yaml_equals_the_dataclass_defaults(root) -> None:
         "default",
         "tiny",
         "article",
+        "scratch",
         "authored-augment",
         "transfer",
         "bert-base-chinese",
