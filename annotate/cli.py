@@ -56,9 +56,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _read_text(path: str) -> str:
+    from annotate.split import read_raw
+
     try:
-        with open(path, encoding="utf-8", newline="") as fh:
-            return fh.read()
+        return read_raw(path)
     except FileNotFoundError:
         raise UserError(f"{path}: no such file") from None
     except UnicodeDecodeError as e:

@@ -30,27 +30,29 @@ def corpus(tmp_path_factory, request) -> Path:
     return d
 
 
+def tiny_args(corpus: Path, tmp: Path, *extra: str) -> list[str]:
+    """Overrides for a tiny encoder on the tiny corpus; later ones win."""
+    return [
+        f"data.inputs=[{corpus}]",
+        f"data.cache_dir={tmp / 'cache'}",
+        "data.block_size=32",
+        "data.holdout=0.05",
+        "model.scratch.layers=2",
+        "model.scratch.hidden=32",
+        "model.scratch.heads=2",
+        "model.scratch.intermediate=64",
+        "model.scratch.max_position=64",
+        "training.batch_size=8",
+        "training.max_tokens=4096",
+        "training.warmup_steps=2",
+        "training.threads=1",
+        "training.eval_blocks=16",
+        *extra,
+    ]
+
+
 def tiny(corpus: Path, tmp: Path, *extra: str):
-    return load_pretrain_config(
-        None,
-        [
-            f"data.inputs=[{corpus}]",
-            f"data.cache_dir={tmp / 'cache'}",
-            "data.block_size=32",
-            "data.holdout=0.05",
-            "model.scratch.layers=2",
-            "model.scratch.hidden=32",
-            "model.scratch.heads=2",
-            "model.scratch.intermediate=64",
-            "model.scratch.max_position=64",
-            "training.batch_size=8",
-            "training.max_tokens=4096",
-            "training.warmup_steps=2",
-            "training.threads=1",
-            "training.eval_blocks=16",
-            *extra,
-        ],
-    )
+    return load_pretrain_config(None, tiny_args(corpus, tmp, *extra))
 
 
 def test_pretrain_from_scratch_writes_a_usable_encoder(corpus, tmp_path, root) -> None:
@@ -83,21 +85,7 @@ def test_pretrain_from_scratch_writes_a_usable_encoder(corpus, tmp_path, root) -
 
 
 def test_pretrain_resumes_after_kill(corpus, tmp_path, root) -> None:
-    cfg_args = [
-        f"data.inputs=[{corpus}]",
-        f"data.cache_dir={tmp_path / 'cache'}",
-        "data.block_size=32",
-        "model.scratch.layers=2",
-        "model.scratch.hidden=32",
-        "model.scratch.heads=2",
-        "model.scratch.intermediate=64",
-        "model.scratch.max_position=64",
-        "training.batch_size=8",
-        "training.max_tokens=400000",
-        "training.threads=1",
-        "training.save_minutes=0.002",
-        "training.eval_blocks=8",
-    ]
+    cfg_args = tiny_args(corpus, tmp_path, "training.max_tokens=400000", "training.save_minutes=0.002")
     out = tmp_path / "enc"
     cmd = [
         sys.executable,
@@ -121,15 +109,7 @@ def test_pretrain_resumes_after_kill(corpus, tmp_path, root) -> None:
     saved_step = torch.load(state, weights_only=False)["state"]["step"]
     assert saved_step > 0
 
-    cfg = load_pretrain_config(
-        None,
-        [
-            *cfg_args[:-3],
-            f"training.max_tokens={(saved_step + 3) * 8 * 32}",
-            "training.threads=1",
-            "training.eval_blocks=8",
-        ],
-    )
+    cfg = tiny(corpus, tmp_path, f"training.max_tokens={(saved_step + 3) * 8 * 32}")
     result = pretrain(cfg, output=out, resume=True)
     assert result["step"] == saved_step + 3
     assert result["tokens"] == (saved_step + 3) * 8 * 32
