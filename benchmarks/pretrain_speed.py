@@ -37,16 +37,16 @@ def main() -> None:
     for bf16 in sorted({_bf16(cfg.training.bf16, device), False}, reverse=True):
         model, tok = build_model(cfg)
         model.to(device).train()
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-        gen = torch.Generator().manual_seed(0)
-        ids = torch.randint(5, len(tok), (cfg.training.batch_size, cfg.data.block_size))
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=device.type == "cuda")
+        gen = torch.Generator(device=device).manual_seed(0)
+        ids = torch.randint(5, len(tok), (cfg.training.batch_size, cfg.data.block_size), device=device)
         ids[:, 0], ids[:, -1] = tok.cls_token_id, tok.sep_token_id
         times = []
         for step in range(args.steps + 2):
             t = time.perf_counter()
             inputs, labels = mask_tokens(ids, tok, cfg.training.mask_prob, gen)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                loss = mlm_loss(model, inputs.to(device), labels.to(device))
+                loss = mlm_loss(model, inputs, labels)
             loss.backward()
             opt.step()
             opt.zero_grad(set_to_none=True)

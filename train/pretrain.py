@@ -5,11 +5,15 @@
 - Corpus: text files and folders (one paragraph a line), JSONL files with a
   ``text`` field, CLUENER JSON and char/BIO files (their text only), and gold
   JSONL. Lines are deduplicated, a hashed slice is held out for perplexity,
-  and the rest is tokenised once into packed blocks of ``block_size`` tokens
-  (no padding), cached on disk with ``datasets``; a rerun reuses the cache.
+  and the rest is tokenised once with ``datasets`` into packed blocks of
+  ``block_size`` tokens (no padding), cached on disk as memory-mapped numpy
+  arrays (``train.npy``, ``heldout.npy``); a rerun reuses the cache, and
+  ``data.blocks`` trains from such a folder on a machine without the corpus.
 - Tokenisation is the fine-tuning one: every character a pre-split word.
-- Speed: bf16 autocast (CPU or CUDA) and the output layer computed only at the
-  masked positions.
+- Speed: bf16 autocast (CPU or CUDA), the output layer computed only at the
+  masked positions, masking done where the model runs.
+- ``training.max_minutes`` bounds a run by time (a GPU lease): the learning
+  rate decays over whichever budget, tokens or minutes, ends first.
 - Persistence: a checkpoint (model, optimizer, step, tokens seen) is written
   atomically every ``save_minutes``; ``--resume`` continues from it. The
   output directory's ``model.safetensors`` + tokenizer is a usable
@@ -61,6 +65,7 @@ class PretrainData:
     holdout: float = 0.005  # share of lines held out for perplexity
     cache_dir: str = ".cache/pretrain"  # tokenised blocks, keyed by inputs and tokenizer
     max_lines: int = 0  # use at most this many lines (0: all); for quick tests
+    blocks: str = ""  # a folder of packed blocks (train.npy, heldout.npy) from a cache: inputs are then not read
 
 
 @dataclass
@@ -74,6 +79,7 @@ class PretrainTraining:
     bf16: str = "auto"  # auto: CUDA with bf16 support, or a CPU with native bf16
     threads: int = 0  # torch CPU threads (0: default)
     save_minutes: float = 5.0  # checkpoint every this many minutes
+    max_minutes: float = 0.0  # stop this run after this many minutes of steps (0: no limit)
     save_fp16: bool = False  # write the encoder's weights in fp16 (half the size; for snapshots kept in git)
     eval_blocks: int = 256  # held-out blocks scored at each checkpoint
     seed: int = 42
@@ -90,8 +96,8 @@ class PretrainConfig:
 def load_pretrain_config(path: str | Path | None, overrides: list[str] = ()) -> PretrainConfig:
     values = read_values(path, overrides)
     cfg = _build(PretrainConfig, values, "")
-    if not cfg.data.inputs:
-        raise ConfigError("data.inputs: give at least one text file or folder to pretrain on")
+    if not cfg.data.inputs and not cfg.data.blocks:
+        raise ConfigError("data.inputs: give at least one text file or folder to pretrain on (or data.blocks)")
     return cfg
 
 
@@ -146,8 +152,10 @@ def _held_out(line: str, share: float) -> bool:
     return h / 2**64 < share
 
 
-def build_blocks(cfg: PretrainConfig, tokenizer) -> tuple:
-    """(train blocks, held-out blocks) as datasets with an ``input_ids`` column, cached on disk."""
+def build_blocks(cfg: PretrainConfig, tokenizer) -> tuple[np.ndarray, np.ndarray]:
+    """(train blocks, held-out blocks): arrays of token ids, one packed block a row, cached on disk."""
+    if cfg.data.blocks:
+        return load_blocks(Path(cfg.data.blocks), cfg.data.block_size, len(tokenizer))
     from datasets import Dataset, Features, Value
 
     cache_root = Path(cfg.data.cache_dir).resolve()
@@ -159,9 +167,9 @@ def build_blocks(cfg: PretrainConfig, tokenizer) -> tuple:
         ).encode()
     ).hexdigest()[:16]
     cache = Path(cfg.data.cache_dir) / key
-    if (cache / "train").is_dir():
+    if (cache / "train.npy").is_file():
         log.info("corpus: cached blocks %s", cache)
-        return _load_blocks(cache)
+        return load_blocks(cache, cfg.data.block_size, len(tokenizer))
 
     seen: set[bytes] = set()
     kept = {"train": 0, "heldout": 0, "duplicates": 0}
@@ -216,15 +224,14 @@ def build_blocks(cfg: PretrainConfig, tokenizer) -> tuple:
                 ds = Dataset.from_dict({"text": [x["text"] for x in lines(split)]}, features=features)
             if len(ds):
                 ds = ds.map(pack, batched=True, batch_size=2000, remove_columns=["text"], desc=f"packing {split}")
-            if len(ds):
-                ds.save_to_disk(str(tmp / split))
+            _write_blocks(tmp / f"{split}.npy", ds, cfg.data.block_size, len(tokenizer))
             out.append(split)
         cache.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(tmp / "gen", ignore_errors=True)
         os.replace(tmp, cache)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    if not (cache / "train").is_dir():
+    if not len(np.load(cache / "train.npy", mmap_mode="r")):
         shutil.rmtree(cache, ignore_errors=True)
         raise ConfigError(f"the corpus is too small: no block of {cfg.data.block_size} tokens could be packed")
     log.info(
@@ -234,15 +241,42 @@ def build_blocks(cfg: PretrainConfig, tokenizer) -> tuple:
         kept["duplicates"],
         cache,
     )
-    return _load_blocks(cache)
+    return load_blocks(cache, cfg.data.block_size, len(tokenizer))
 
 
-def _load_blocks(cache: Path) -> tuple:
-    """(train, held-out) blocks; held-out is an empty list when the corpus was too small to hold any out."""
-    from datasets import load_from_disk
+def _block_dtype(vocab_size: int) -> type:
+    return np.uint16 if vocab_size <= 2**16 else np.int32
 
-    held = load_from_disk(str(cache / "heldout")) if (cache / "heldout").is_dir() else []
-    return load_from_disk(str(cache / "train")), held
+
+def _write_blocks(path: Path, ds, block_size: int, vocab_size: int) -> None:
+    """The packed blocks of a dataset as one (blocks, block_size) array, written in chunks."""
+    arr = np.lib.format.open_memmap(path, mode="w+", dtype=_block_dtype(vocab_size), shape=(len(ds), block_size))
+    if len(ds):
+        for i, chunk in enumerate(ds.with_format("numpy").iter(batch_size=8192)):
+            rows = np.asarray(chunk["input_ids"])
+            arr[i * 8192 : i * 8192 + len(rows)] = rows
+    arr.flush()
+    del arr
+
+
+def load_blocks(folder: Path, block_size: int, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, held-out) blocks of a cache folder, memory-mapped; held-out may have no rows."""
+    arrays = []
+    for split in ("train", "heldout"):
+        f = folder / f"{split}.npy"
+        if not f.is_file():
+            raise ConfigError(f"data.blocks: {f} does not exist (a cache folder holds train.npy and heldout.npy)")
+        a = np.load(f, mmap_mode="r")
+        if a.ndim != 2 or a.shape[1] != block_size:
+            raise ConfigError(f"{f}: blocks of shape {a.shape}, but data.block_size is {block_size}")
+        if len(a) and int(a[: min(len(a), 4096)].max()) >= vocab_size:
+            raise ConfigError(f"{f}: token ids beyond the tokenizer's {vocab_size} (made with another vocabulary)")
+        arrays.append(a)
+    return arrays[0], arrays[1]
+
+
+def _ids(blocks: np.ndarray, rows: np.ndarray | slice, device: torch.device) -> torch.Tensor:
+    return torch.from_numpy(np.asarray(blocks[rows], dtype=np.int64)).to(device, non_blocking=True)
 
 
 # --- model and masking ----------------------------------------------------------------------------
@@ -284,18 +318,17 @@ def mask_tokens(ids: torch.Tensor, tokenizer, prob: float, gen: torch.Generator)
     a random count, resident memory grew past 8 GB in a long run).
     Returns (masked input ids, labels) with -100 wherever no prediction is asked.
     """
-    labels = ids.clone()
     special = (ids == tokenizer.cls_token_id) | (ids == tokenizer.sep_token_id) | (ids == tokenizer.pad_token_id)
-    scores = torch.rand(ids.shape, generator=gen).masked_fill(special, 2.0)
+    scores = torch.rand(ids.shape, generator=gen, device=ids.device).masked_fill(special, 2.0)
     k = ((~special).sum(dim=1, keepdim=True) * prob).round().long()
     ranks = scores.argsort(dim=1).argsort(dim=1)
     chosen = ranks < k
-    labels[~chosen] = -100
-    inputs = ids.clone()
-    r = torch.rand(ids.shape, generator=gen)
-    inputs[chosen & (r < 0.8)] = tokenizer.mask_token_id
-    rand = chosen & (r >= 0.8) & (r < 0.9)
-    inputs[rand] = torch.randint(5, len(tokenizer), ids.shape, generator=gen)[rand]
+    labels = ids.masked_fill(~chosen, -100)
+    r = torch.rand(ids.shape, generator=gen, device=ids.device)
+    random_ids = torch.randint(5, len(tokenizer), ids.shape, generator=gen, device=ids.device)
+    # torch.where, not boolean indexing: no wait for the GPU inside the step
+    inputs = torch.where(chosen & (r < 0.8), tokenizer.mask_token_id, ids)
+    inputs = torch.where(chosen & (r >= 0.8) & (r < 0.9), random_ids, inputs)
     return inputs, labels
 
 
@@ -375,11 +408,11 @@ def _bf16(setting: str, device: torch.device) -> bool:
 @torch.no_grad()
 def heldout_loss(model, blocks, tokenizer, cfg: PretrainConfig, device, bf16: bool) -> float:
     model.eval()
-    gen = torch.Generator().manual_seed(0)  # the same masks every time: comparable numbers
+    gen = torch.Generator().manual_seed(0)  # the same masks every time (on the CPU): comparable numbers
     n = min(len(blocks), cfg.training.eval_blocks)
     total, count = 0.0, 0
     for i in range(0, n, cfg.training.batch_size):
-        ids = torch.tensor(blocks[i : min(n, i + cfg.training.batch_size)]["input_ids"])
+        ids = _ids(blocks, slice(i, min(n, i + cfg.training.batch_size)), torch.device("cpu"))
         inputs, labels = mask_tokens(ids, tokenizer, cfg.training.mask_prob, gen)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             loss = mlm_loss(model, inputs.to(device), labels.to(device))
@@ -395,6 +428,7 @@ def pretrain(cfg: PretrainConfig, *, output: str | Path | None = None, resume: b
 
     out = Path(output or f"runs/{cfg.name}")
     state_file = out.with_name(out.name + ".state.pt")
+    out.parent.mkdir(parents=True, exist_ok=True)
     if cfg.training.threads:
         torch.set_num_threads(cfg.training.threads)
     torch.manual_seed(cfg.training.seed)
@@ -414,6 +448,7 @@ def pretrain(cfg: PretrainConfig, *, output: str | Path | None = None, resume: b
         lr=cfg.training.learning_rate,
         betas=(0.9, 0.98),
         eps=1e-6,
+        fused=device.type == "cuda",
     )
     state = {"step": 0, "tokens": 0, "history": [], "seconds": 0.0, "config": asdict(cfg)}
     if resume and state_file.is_file():
@@ -452,12 +487,17 @@ def pretrain(cfg: PretrainConfig, *, output: str | Path | None = None, resume: b
     start_step = state["step"]
     warm_from = state.get("warm_restart", 0)
 
-    def lr_at(step: int) -> float:
+    budget = 60 * cfg.training.max_minutes
+
+    def lr_at(step: int, elapsed: float) -> float:
+        """Linear warm-up, then linear decay to 5% over whichever budget (tokens, minutes) ends first."""
         warm = cfg.training.warmup_steps if warm_from == 0 else max(20, cfg.training.warmup_steps // 5)
         s = step - warm_from
         if s < warm:
             return cfg.training.learning_rate * (s + 1) / warm
         progress = min(1.0, step / max(total_steps, 1))
+        if budget:
+            progress = max(progress, min(1.0, elapsed / budget))
         return cfg.training.learning_rate * max(0.05, 1.0 - progress)
 
     epoch_size = len(train_blocks) // batch
@@ -470,7 +510,7 @@ def pretrain(cfg: PretrainConfig, *, output: str | Path | None = None, resume: b
             perms[epoch] = np.random.default_rng([cfg.training.seed, epoch]).permutation(len(train_blocks))
         return perms[epoch][k * batch : (k + 1) * batch]
 
-    gen = torch.Generator().manual_seed(cfg.training.seed + start_step)
+    gen = torch.Generator(device=device).manual_seed(cfg.training.seed + start_step)
     last_save = time.time()
     t_start = time.time()
     seconds_before = state["seconds"]
@@ -508,22 +548,27 @@ def pretrain(cfg: PretrainConfig, *, output: str | Path | None = None, resume: b
     smoothed = None
     try:
         for step in range(start_step, total_steps):
-            ids = torch.tensor(train_blocks[batch_indices(step)]["input_ids"])
+            elapsed = time.time() - t_start
+            if budget and elapsed >= budget:
+                log.info("training.max_minutes reached after %d steps of this run", step - start_step)
+                break
+            ids = _ids(train_blocks, np.sort(batch_indices(step)), device)
             inputs, labels = mask_tokens(ids, tokenizer, cfg.training.mask_prob, gen)
             for group in optimizer.param_groups:
-                group["lr"] = lr_at(step)
+                group["lr"] = lr_at(step, elapsed)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                loss = mlm_loss(model, inputs.to(device), labels.to(device))
+                loss = mlm_loss(model, inputs, labels)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
             state["step"] = step + 1
             state["tokens"] += per_step
-            value = float(loss.detach())
-            smoothed = value if smoothed is None else 0.98 * smoothed + 0.02 * value
-            rate = (state["step"] - start_step) * per_step / max(time.time() - t_start, 1e-9)
-            bar.set_postfix(loss=f"{smoothed:.3f}", tok_s=f"{rate:,.0f}")
+            if device.type == "cpu" or state["step"] % 25 == 0:  # reading the loss waits for the GPU
+                value = float(loss.detach())
+                smoothed = value if smoothed is None else 0.98 * smoothed + 0.02 * value
+                rate = (state["step"] - start_step) * per_step / max(time.time() - t_start, 1e-9)
+                bar.set_postfix(loss=f"{smoothed:.3f}", tok_s=f"{rate:,.0f}")
             bar.update(1)
             if state["step"] % 50 == 0:
                 _trim_memory()
@@ -556,14 +601,18 @@ def encoder_card(cfg: PretrainConfig, state: dict, held: float, device, bf16: bo
     )
     steps = f"{state['step']:,} steps of {cfg.training.batch_size} packed blocks of {cfg.data.block_size}"
     history = [(h["step"], h["tokens"], round(h["heldout_loss"], 3)) for h in state["history"][-10:]]
+    corpus = ", ".join(cfg.data.inputs) or "-"
+    if cfg.data.blocks:
+        corpus = f"packed blocks in {cfg.data.blocks} (a cache built from the corpus inputs elsewhere)"
+    hardware = torch.cuda.get_device_name(device) if device.type == "cuda" else device.type
     return f"""# Pretrained encoder: {cfg.name}
 
 BERT masked-language model ({arch}) over the project's character vocabulary, for `model.base` in `zhner train`.
 
-- Corpus inputs: {", ".join(cfg.data.inputs)} (lines deduplicated; {cfg.data.holdout:.1%} held out by hash)
+- Corpus inputs: {corpus} (lines deduplicated; {cfg.data.holdout:.1%} held out by hash)
 - Tokens seen: {state["tokens"]:,} in {steps}
 - Held-out MLM loss: {held:.3f} (perplexity {math.exp(min(held, 50)):.1f}) over the masked positions
-- Hardware: {device.type}{", bf16 autocast" if bf16 else ""}; {state["seconds"] / 60:.1f} minutes of pretraining
+- Hardware: {hardware}{", bf16 autocast" if bf16 else ""}; {state["seconds"] / 60:.1f} minutes of pretraining
 - Reproduce: `{command or "zhner train pretrain --config <config>"}` (add `--resume` to continue)
 
 History (step, tokens, held-out loss): {history}

@@ -129,6 +129,40 @@ def test_pretrain_masking_leaves_special_tokens_alone() -> None:
     assert (inputs[~chosen] == ids[~chosen]).all()
 
 
+def test_pretrain_from_prepared_blocks_without_the_corpus(corpus, tmp_path) -> None:
+    """data.blocks: a cache folder carried to another machine (a GPU lease) is all it needs."""
+    import numpy as np
+
+    from train.config import ConfigError
+
+    pretrain(tiny(corpus, tmp_path, "training.max_tokens=512"), output=tmp_path / "a")
+    (cache,) = (tmp_path / "cache").iterdir()
+    train = np.load(cache / "train.npy")
+    assert train.dtype == np.uint16 and train.shape[1] == 32 and len(train) >= 16
+    from models.vocab import build_tokenizer
+
+    tok = build_tokenizer()
+    assert (train[:, 0] == tok.cls_token_id).all() and (train[:, -1] == tok.sep_token_id).all()
+    moved = tmp_path / "carried"
+    cache.rename(moved)
+    result = pretrain(
+        tiny(corpus, tmp_path, "data.inputs=[]", f"data.blocks={moved}", "training.max_tokens=512"),
+        output=tmp_path / "b",
+    )
+    assert result["step"] == 2
+    assert not any((tmp_path / "cache").iterdir())  # nothing was tokenised again
+    with pytest.raises(ConfigError, match=r"data\.block_size is 64"):
+        pretrain(tiny(corpus, tmp_path, f"data.blocks={moved}", "data.block_size=64"), output=tmp_path / "c")
+
+
+def test_pretrain_stops_at_max_minutes(corpus, tmp_path) -> None:
+    result = pretrain(
+        tiny(corpus, tmp_path, "training.max_tokens=100000000", "training.max_minutes=0.002"), output=tmp_path / "t"
+    )
+    assert 0 < result["step"] < 100000000 // (8 * 32)
+    assert (tmp_path / "t" / "model.safetensors").is_file()
+
+
 def test_pretrain_config_needs_inputs() -> None:
     from train.config import ConfigError
 
