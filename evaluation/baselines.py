@@ -7,6 +7,9 @@
   fractions), with its exclusions (dates, durations, 一 as an article).
 - ``dictionary``: every mention seen in the training data, longest match
   first, with the label it most often had.
+- ``dictionary+rules``: what the default model adds to its network, without
+  the network: the training ORG/LOC/HONOR names (2+ characters, as the model's
+  lexicon) and METRIC from the rules. A model must beat this to earn its place.
 - ``jieba``: jieba's part-of-speech tags ns → LOC, nt → ORG; only when jieba is installed.
 """
 
@@ -18,6 +21,7 @@ from annotate.gold import Record
 from annotate.schema import Span
 from models.lexicon import build as build_lexicon
 from models.lexicon import match as match_lexicon
+from models.rules import combine as combine_rules
 from models.rules import metric_rules
 
 Predictor = Callable[[str], list[Span]]
@@ -32,6 +36,12 @@ def dictionary_factory(train: Sequence[Record]) -> Predictor:
     """Longest-match tagger over every training mention (ties in label: the most frequent)."""
     lexicon = build_lexicon(train)
     return lambda text: match_lexicon(text, lexicon)
+
+
+def dictionary_rules_factory(train: Sequence[Record]) -> Predictor:
+    """The default's lexicon (training ORG/LOC/HONOR names of 2+ characters) with METRIC from the rules."""
+    lexicon = build_lexicon(train, labels=("ORG", "LOC", "HONOR"), min_length=2)
+    return lambda text: combine_rules(match_lexicon(text, lexicon), metric_rules(text), "override")
 
 
 def jieba_factory(train: Sequence[Record]) -> Predictor:
@@ -53,6 +63,7 @@ def jieba_factory(train: Sequence[Record]) -> Predictor:
 BASELINES: dict[str, Callable[[Sequence[Record]], Predictor]] = {
     "rules-metric": rules_factory,
     "dictionary": dictionary_factory,
+    "dictionary+rules": dictionary_rules_factory,
 }
 try:  # optional off-the-shelf baseline
     import jieba  # noqa: F401

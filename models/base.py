@@ -107,5 +107,14 @@ def build_token_classifier(
     where = resolve(base)
     config = AutoConfig.from_pretrained(where, num_labels=len(labels), id2label=id2label, label2id=label2id)
     config.tagging_scheme = scheme  # read by the CRF head
-    # fp32 whatever the checkpoint's storage dtype (a snapshot kept in git is fp16)
-    return cls.from_pretrained(where, config=config, ignore_mismatched_sizes=True, dtype=torch.float32), True
+    # fp32 whatever the checkpoint's storage dtype (a snapshot kept in git is fp16). transformers' loading
+    # report (MLM weights unused, a fresh classifier) is the expected case for an encoder: not shown.
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        model = cls.from_pretrained(where, config=config, ignore_mismatched_sizes=True, dtype=torch.float32)
+    finally:
+        hf_logging.set_verbosity(level)
+    return model, True

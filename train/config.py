@@ -78,7 +78,8 @@ class TrainingConfig:
     early_stopping: int = _f(5, "stop after this many epochs without a better dev micro-F1 (0: never)")
     seed: int = _f(42, "seed of initialisation, shuffling and dropout")
     threads: int = _f(0, "torch CPU threads (0: leave torch's default)")
-    bf16: str = _f("auto", "bf16 mixed precision: auto (on CUDA when supported), true, false")
+    bf16: str = _f("auto", "bf16 mixed precision while fine-tuning: true, false, or auto (= false: NaN seen on CUDA)")
+    save_fp16: bool = _f(False, "write the model's weights in fp16 (half the size; a checkpoint kept in git)")
 
 
 @dataclass

@@ -11,6 +11,7 @@ atomically to the output directory with its metrics and model card.
 
 from __future__ import annotations
 
+import copy
 import csv
 import glob
 import io
@@ -24,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from datasets import Dataset
 from transformers import (
     DataCollatorForTokenClassification,
     EarlyStoppingCallback,
@@ -126,8 +126,9 @@ def encode_all(records: list[Record], tokenizer, cfg: Config, label2id: dict[str
     )
 
 
-def to_dataset(encoded: list[Encoded], masks: list[list[int]] | None = None) -> Dataset:
-    """Windows as rows; with ``masks`` (one per sentence), each row also carries its ``tag_mask``."""
+def to_dataset(encoded: list[Encoded], masks: list[list[int]] | None = None) -> list[dict]:
+    """Windows as rows (a list is a map-style dataset for the Trainer); with ``masks`` (one per sentence),
+    each row also carries its ``tag_mask``."""
     rows = []
     for i, e in enumerate(encoded):
         for w in e.windows:
@@ -135,7 +136,7 @@ def to_dataset(encoded: list[Encoded], masks: list[list[int]] | None = None) -> 
             if masks is not None:
                 row["tag_mask"] = masks[i]
             rows.append(row)
-    return Dataset.from_list(rows)
+    return rows
 
 
 class MaskedCollator:
@@ -145,8 +146,8 @@ class MaskedCollator:
         self.base = base
 
     def __call__(self, features: list[dict]) -> dict:
-        masks = [f.pop("tag_mask") for f in features]
-        batch = self.base(features)
+        masks = [f["tag_mask"] for f in features]
+        batch = self.base([{k: v for k, v in f.items() if k != "tag_mask"} for f in features])
         batch["tag_mask"] = torch.tensor(masks, dtype=torch.bool)
         return batch
 
@@ -211,8 +212,13 @@ def make_scorer(
 
 
 def _bf16(setting: str) -> bool:
-    if setting == "auto":
-        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    """bf16 mixed precision for fine-tuning: only when asked for.
+
+    ``auto`` is fp32: on an H200 (transformers 5.17, torch 2.11) bf16 fine-tuning
+    gave NaN gradients in the first epoch with the authored sentences, while the
+    same steps outside the Trainer stayed finite; the cause is not isolated, and a
+    4-layer model fine-tunes in minutes in fp32 anyway.
+    """
     return setting == "true"
 
 
@@ -290,6 +296,7 @@ def run(
         seed=cfg.training.seed,
         data_seed=cfg.training.seed,
         bf16=_bf16(cfg.training.bf16),
+        use_cpu=not torch.cuda.is_available(),  # else transformers refuses bf16=true on a CPU
         dataloader_num_workers=0,
         dataloader_pin_memory=torch.cuda.is_available(),
         ddp_backend=None if torch.cuda.is_available() or world == 1 else "gloo",
@@ -313,7 +320,13 @@ def run(
     checkpoint = resume and work.is_dir() and any(work.glob("checkpoint-*"))
     if resume and not checkpoint:
         log.warning("--resume: no checkpoint in %s, starting from the beginning", work)
-    train_output = trainer.train(resume_from_checkpoint=True if checkpoint else None)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # no "Writing model shards" bar at every epoch's checkpoint
+    try:
+        train_output = trainer.train(resume_from_checkpoint=True if checkpoint else None)
+    finally:
+        hf_logging.enable_progress_bar()
 
     # --- final dev scores of the best model
     trainer.evaluate()
@@ -355,7 +368,10 @@ def run(
             "README.md": model_card(cfg, result),
             "lexicon.json": json.dumps(training_lexicon(split.train), ensure_ascii=False, indent=0) + "\n",
         }
-        modeldir.save(out, trainer.model, tokenizer, meta, extra)
+        to_save = trainer.model
+        if cfg.training.save_fp16:  # half the size, for a checkpoint kept in git; loads back as fp32
+            to_save = copy.deepcopy(trainer.model).half()
+        modeldir.save(out, to_save, tokenizer, meta, extra)
         shutil.rmtree(work, ignore_errors=True)
         log.info("saved %s (%.0f s)", out, time.time() - t0)
     trainer.accelerator.wait_for_everyone()

@@ -42,3 +42,18 @@ def test_baselines_dictionary_longest_match_and_majority_label() -> None:
     predict = dictionary_factory(train)
     text = "浙江省经信厅表示浙江"
     assert predict(text) == [Span(0, 6, "ORG"), Span(8, 10, "LOC")]
+
+
+def test_baselines_dictionary_rules_is_the_defaults_extras_without_a_network() -> None:
+    from evaluation.baselines import BASELINES
+
+    train = [
+        Record("1", "浙江省经信厅和浙江", [Span(0, 6, "ORG"), Span(7, 9, "LOC")]),
+        Record("2", "增长12%", [Span(2, 5, "METRIC")]),
+        Record("3", "在甬", [Span(1, 2, "LOC")]),  # one character: not in the lexicon
+    ]
+    predict = BASELINES["dictionary+rules"](train)
+    text = "浙江省经信厅称甬企营收增长12%，达到3亿元"
+    got = predict(text)
+    assert [s.text_in(text) for s in got] == ["浙江省经信厅", "12%", "3亿元"]
+    assert [s.label for s in got] == ["ORG", "METRIC", "METRIC"]

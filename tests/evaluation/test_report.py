@@ -114,4 +114,5 @@ def test_report_baseline_alone(root, tmp_path, capsys) -> None:
     report = json.loads((tmp_path / "r/report.json").read_text(encoding="utf-8"))
     assert report["main"] == "rules-metric" and report["systems"]["rules-metric"]["strict"]["METRIC"]["f1"] == 1.0
     assert main(["--baseline", "oracle", "--data", str(gold)]) == 1
-    assert "unknown baseline 'oracle'; choose one of: dictionary, rules-metric" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "unknown baseline 'oracle'; choose one of: dictionary, dictionary+rules, rules-metric" in err

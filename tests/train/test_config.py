@@ -19,6 +19,7 @@ def test_config_default_yaml_equals_the_dataclass_defaults(root) -> None:
         "scratch",
         "authored-augment",
         "transfer",
+        "transfer-stage",
         "bert-base-chinese",
         "chinese-roberta-wwm-ext",
         "rbt3",
@@ -75,3 +76,4 @@ def test_config_default_names_no_path_outside_the_repository(root) -> None:
     for p in paths:
         assert (root / p).resolve().is_relative_to(root), p
     assert not Path(cfg.model.base).is_absolute()
+    assert (root / cfg.model.base / "model.safetensors").is_file()  # shipped in the repository

@@ -99,3 +99,35 @@ def test_transfer_trains_with_partial_labels(sources, root, tmp_path) -> None:
 def test_transfer_config_rejects_unknown_source_keys(root) -> None:
     with pytest.raises(ConfigError, match="unknown key 'weight'"):
         load_config(root / "configs/tiny.yaml", ["data.transfer=[{path: a, weight: 2}]"])
+
+
+def test_transfer_stage_checkpoint_is_a_base_that_keeps_its_head(sources, root, tmp_path) -> None:
+    """The intermediate stage: corpora only, fp16 checkpoint; fine-tuning from it keeps the ORG/LOC head."""
+    from safetensors.torch import load_file
+
+    from annotate import SCHEMES
+    from models.base import build_token_classifier
+    from train.run import run
+
+    cl, bio = sources
+    stage = load_config(
+        root / "configs/tiny.yaml",
+        [
+            "data.train=[]",
+            "data.dev=[data/gold/article.jsonl]",
+            "data.extra=[]",
+            f"data.transfer=[{{path: {cl}, format: cluener}}, {{path: {bio}, format: bio}}]",
+            "training.epochs=1",
+            "training.save_fp16=true",
+        ],
+    )
+    result = run(stage, output=tmp_path / "stage", progress=False)
+    assert result["train_sentences"] == 4  # the corpora alone
+    weights = load_file(tmp_path / "stage" / "model.safetensors")
+    assert {t.dtype for t in weights.values()} == {torch.float16}
+
+    labels = SCHEMES[stage.data.scheme].tags(LABELS)
+    model, trained = build_token_classifier(str(tmp_path / "stage"), labels, stage.model.scratch, 0)
+    assert trained and model.dtype == torch.float32
+    head = {k: v for k, v in weights.items() if k.startswith("classifier.")}
+    assert head and all(torch.equal(model.state_dict()[k], v.float()) for k, v in head.items())
