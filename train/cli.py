@@ -80,9 +80,11 @@ PRETRAIN_HELP = """Masked-language-model pretraining of an encoder (from scratch
   zhner train pretrain --config configs/pretrain-mini.yaml --set model.init=bert-base-chinese
 
 The corpus (data.inputs: text files or folders, JSONL with a text field, CLUENER
-JSON, char/BIO files) is tokenised once and cached under data.cache_dir. A
-checkpoint is written every training.save_minutes; the output directory is a
-usable model.base for `zhner train` at any time.
+JSON, char/BIO files) is tokenised once and cached under data.cache_dir
+(`--prepare` only does that and prints the folder; `--set data.blocks=FOLDER`
+trains from such a folder on a machine without the corpus). A checkpoint is
+written every training.save_minutes; training.max_minutes bounds a run by time.
+The output directory is a usable model.base for `zhner train` at any time.
 """
 
 
@@ -94,6 +96,9 @@ def pretrain_main(argv: Sequence[str], prog: str) -> int:
     p.add_argument("--output", help="encoder directory (default runs/<config name>)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint or the saved weights")
+    p.add_argument(
+        "--prepare", action="store_true", help="only tokenise the corpus into the block cache and print its folder"
+    )
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
@@ -109,6 +114,13 @@ def pretrain_main(argv: Sequence[str], prog: str) -> int:
     signal.signal(signal.SIGTERM, stop)
     try:
         cfg = load_pretrain_config(args.config, args.overrides)
+        if args.prepare:
+            from train.pretrain import blocks_folder, build_blocks, build_model
+
+            _, tokenizer = build_model(cfg)
+            train, held = build_blocks(cfg, tokenizer)
+            print(f"{blocks_folder(cfg, tokenizer)}: {len(train):,} train blocks, {len(held):,} held out")
+            return 0
         result = pretrain(cfg, output=args.output, resume=args.resume, command=" ".join([prog, shlex.join(argv)]))
     except KeyboardInterrupt:
         print("stopped; continue with --resume", file=sys.stderr)

@@ -209,3 +209,13 @@ def test_pretrain_fp16_snapshot_fine_tunes_in_fp32(corpus, tmp_path) -> None:
     pretrain(tiny(corpus, tmp_path, "training.save_fp16=true", "training.max_tokens=512"), output=tmp_path / "s")
     model, trained = build_token_classifier(str(tmp_path / "s"), ["O", "B-ORG", "I-ORG"], ScratchSize(), 0)
     assert trained and {p.dtype for p in model.parameters()} == {torch.float32}
+
+
+def test_pretrain_prepare_only_builds_the_cache(corpus, tmp_path, capsys) -> None:
+    from train.cli import main
+
+    args = [a for s in tiny_args(corpus, tmp_path) for a in ("--set", s)]
+    assert main(["pretrain", "--prepare", "--output", str(tmp_path / "never"), *args], prog="zhner train") == 0
+    folder = capsys.readouterr().out.split(":")[0]
+    assert (Path(folder) / "train.npy").is_file() and (Path(folder) / "heldout.npy").is_file()
+    assert not (tmp_path / "never").exists()  # nothing trained
