@@ -34,8 +34,8 @@ def _f(default, doc: str, **kw):
 @dataclass
 class ModelConfig:
     base: str = _f(
-        "models/bundled/zh-char-mini",
-        "a local directory (the bundled encoder by default), a hub name, or 'scratch' (untrained BERT)",
+        "models/bundled/zh-char-transfer",
+        "a local directory (the bundled encoder + ORG/LOC stage by default), a hub name, or 'scratch' (untrained BERT)",
     )
     head: str = _f("softmax", "classification head (see models.heads.HEADS)")
     scratch: ScratchSize = _f(ScratchSize(), "size of the 'scratch' encoder")

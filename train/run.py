@@ -407,6 +407,9 @@ def model_card(cfg: Config, result: dict) -> str:
         "the gold data alone teaches; expect much lower scores on unseen news than a pretrained encoder gives."
     )
     a = result["alignment"]
+    sources = ", ".join(
+        [*cfg.data.train, *cfg.data.extra, *(f"{t.path} (transfer, partial: {t.partial})" for t in cfg.data.transfer)]
+    )
     return f"""# zh-industry-ner model: {cfg.name}
 
 Token classification (BIO over characters) for ORG, LOC, METRIC, HONOR in Chinese industrial news.
@@ -416,8 +419,8 @@ Token classification (BIO over characters) for ORG, LOC, METRIC, HONOR in Chines
   {cfg.model.rules}, lexicon of the training mentions {cfg.model.lexicon} (lexicon.json)
   (the dev scores below are the model's alone)
 - Windows: {cfg.model.max_length} tokens, stride {cfg.model.stride}
-- Training data: {", ".join(cfg.data.train)} ({result["train_sentences"]} sentences)
-- Dev data: {result["dev_split"]} ({result["dev_sentences"]} sentences); best epoch {result["best_epoch"]}
+- Training data: {sources} ({result["train_sentences"]} sentences)
+- Dev split: {result["dev_split"]} ({result["dev_sentences"]} dev sentences); best epoch {result["best_epoch"]}
 - Alignment: {a["aligned"]} of {a["spans"]} gold spans aligned to tokens
 - Trained in {result["seconds"]} s on {result["device"]}
 
