@@ -76,6 +76,16 @@ class Span:
         return Span(self.start + offset, self.end + offset, self.label)
 
 
+def merge(first: Iterable[Span], second: Iterable[Span]) -> list[Span]:
+    """``first``'s spans, plus those of ``second`` that overlap none of them; sorted.
+
+    >>> merge([Span(0, 2, "LOC")], [Span(1, 3, "ORG"), Span(4, 6, "ORG")])
+    [Span(0, 2, 'LOC'), Span(4, 6, 'ORG')]
+    """
+    first = list(first)
+    return sorted([*first, *(s for s in second if not any(s.overlaps(f) for f in first))])
+
+
 def span_problems(text: str, spans: Iterable[Span], labels: Sequence[str] = LABELS) -> list[str]:
     """Every way ``spans`` break the spec on ``text``, as sentences; empty if none.
 

@@ -21,6 +21,7 @@ from annotate.gold import Record
 from annotate.schema import Span
 from models.lexicon import build as build_lexicon
 from models.lexicon import match as match_lexicon
+from models.lexicon import names as lexicon_names
 from models.rules import combine as combine_rules
 from models.rules import metric_rules
 
@@ -40,7 +41,7 @@ def dictionary_factory(train: Sequence[Record]) -> Predictor:
 
 def dictionary_rules_factory(train: Sequence[Record]) -> Predictor:
     """The default's lexicon (training ORG/LOC/HONOR names of 2+ characters) with METRIC from the rules."""
-    lexicon = build_lexicon(train, labels=("ORG", "LOC", "HONOR"), min_length=2)
+    lexicon = lexicon_names(train)
     return lambda text: combine_rules(match_lexicon(text, lexicon), metric_rules(text), "override")
 
 

@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
 from annotate.gold import Record
-from annotate.schema import LABELS, Span
+from annotate.schema import LABELS, Span, merge
 
 LEXICON_MODES = ("none", "fill", "first")
 
@@ -32,6 +32,11 @@ def build(records: Iterable[Record], labels: Sequence[str] = LABELS, min_length:
             if label in labels and len(surface) >= min_length:
                 seen[surface][label] += 1
     return {s: c.most_common(1)[0][0] for s, c in sorted(seen.items())}
+
+
+def names(records: Iterable[Record]) -> dict[str, str]:
+    """The lexicon a model carries: its training ORG/LOC/HONOR surfaces of 2+ characters."""
+    return build(records, labels=("ORG", "LOC", "HONOR"), min_length=2)
 
 
 def match(text: str, lexicon: dict[str, str]) -> list[Span]:
@@ -67,5 +72,4 @@ def combine(model_spans: list[Span], lexicon_spans: list[Span], mode: str) -> li
         raise ValueError(f"unknown lexicon mode {mode!r}; choose one of: {', '.join(LEXICON_MODES)}")
     if mode == "none":
         return sorted(model_spans)
-    first, second = (model_spans, lexicon_spans) if mode == "fill" else (lexicon_spans, model_spans)
-    return sorted([*first, *(s for s in second if not any(s.overlaps(f) for f in first))])
+    return merge(model_spans, lexicon_spans) if mode == "fill" else merge(lexicon_spans, model_spans)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from annotate.schema import Span
+from annotate.schema import Span, merge
 
 _D = "0-9０-９"
 _CN = "零〇一二两三四五六七八九十百千"
@@ -74,6 +74,5 @@ def combine(model_spans: list[Span], rule_spans: list[Span], mode: str) -> list[
     if mode == "none":
         return sorted(model_spans)
     if mode == "fill":
-        return sorted([*model_spans, *(r for r in rule_spans if not any(r.overlaps(m) for m in model_spans))])
-    kept = [m for m in model_spans if m.label != "METRIC" and not any(m.overlaps(r) for r in rule_spans)]
-    return sorted([*kept, *rule_spans])
+        return merge(model_spans, rule_spans)
+    return merge(rule_spans, [m for m in model_spans if m.label != "METRIC"])

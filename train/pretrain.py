@@ -157,13 +157,14 @@ def _inputs(cfg: PretrainConfig) -> list[Path]:
     return [f for f in corpus_files(cfg.data.inputs) if cache_root not in f.resolve().parents]
 
 
-def blocks_folder(cfg: PretrainConfig, tokenizer) -> Path:
+def blocks_folder(cfg: PretrainConfig, tokenizer, files: list[Path] | None = None) -> Path:
     """The cache folder of ``cfg``'s packed blocks: ``data.blocks``, or one keyed by inputs and tokenizer."""
     if cfg.data.blocks:
         return Path(cfg.data.blocks)
+    files = _inputs(cfg) if files is None else files
     key = hashlib.sha1(
         json.dumps(
-            [[str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns] for f in _inputs(cfg)]
+            [[str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns] for f in files]
             + [cfg.data.block_size, cfg.data.holdout, cfg.data.max_lines, len(tokenizer), tokenizer.name_or_path]
         ).encode()
     ).hexdigest()[:16]
@@ -172,12 +173,12 @@ def blocks_folder(cfg: PretrainConfig, tokenizer) -> Path:
 
 def build_blocks(cfg: PretrainConfig, tokenizer) -> tuple[np.ndarray, np.ndarray]:
     """(train blocks, held-out blocks): arrays of token ids, one packed block a row, cached on disk."""
-    cache = blocks_folder(cfg, tokenizer)
     if cfg.data.blocks:
-        return load_blocks(cache, cfg.data.block_size, len(tokenizer))
+        return load_blocks(Path(cfg.data.blocks), cfg.data.block_size, len(tokenizer))
     from datasets import Dataset, Features, Value
 
     files = _inputs(cfg)
+    cache = blocks_folder(cfg, tokenizer, files)
     if (cache / "train.npy").is_file():
         log.info("corpus: cached blocks %s", cache)
         return load_blocks(cache, cfg.data.block_size, len(tokenizer))

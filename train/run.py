@@ -40,7 +40,7 @@ from models import modeldir
 from models.base import build_token_classifier, load_tokenizer
 from models.features import Encoded, encode_batch, predict_spans
 from models.heads import crf_scores
-from models.lexicon import build as build_lexicon
+from models.lexicon import names as lexicon_names
 from train.augment import augment, gazetteer_places
 from train.config import Config, ConfigError
 from train.metrics import render, seqeval_scores
@@ -382,7 +382,7 @@ def run(
 def training_lexicon(records: list[Record]) -> dict[str, str]:
     """ORG/LOC/HONOR surfaces (2+ characters) of the real training sentences (no augmented or transfer copies)."""
     real = [r for r in records if r.meta.get("source") != "augmented" and "annotated" not in r.meta]
-    return build_lexicon(real, labels=("ORG", "LOC", "HONOR"), min_length=2)
+    return lexicon_names(real)
 
 
 def _best_epoch(history: list[dict]) -> float | None:
