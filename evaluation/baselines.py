@@ -24,6 +24,7 @@ from models.lexicon import match as match_lexicon
 from models.lexicon import names as lexicon_names
 from models.rules import combine as combine_rules
 from models.rules import metric_rules
+from models.taggers import jieba_tagger
 
 Predictor = Callable[[str], list[Span]]
 __all__ = ["BASELINES", "dictionary_factory", "metric_rules"]
@@ -46,19 +47,7 @@ def dictionary_rules_factory(train: Sequence[Record]) -> Predictor:
 
 
 def jieba_factory(train: Sequence[Record]) -> Predictor:
-    import jieba.posseg as pseg  # optional: only registered when importable
-
-    tags = {"ns": "LOC", "nt": "ORG"}
-
-    def predict(text: str) -> list[Span]:
-        spans, pos = [], 0
-        for word, flag in pseg.cut(text):
-            if flag in tags and word.strip():
-                spans.append(Span(pos, pos + len(word), tags[flag]))
-            pos += len(word)
-        return spans
-
-    return predict
+    return jieba_tagger()  # ns -> LOC, nt -> ORG (models.taggers)
 
 
 BASELINES: dict[str, Callable[[Sequence[Record]], Predictor]] = {

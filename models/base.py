@@ -82,9 +82,20 @@ def load_tokenizer(base: str, max_length: int = 512):
 
 
 def build_token_classifier(
-    base: str, labels: list[str], scratch: ScratchSize, vocab_size: int, head: str = "softmax", scheme: str = "bio"
+    base: str,
+    labels: list[str],
+    scratch: ScratchSize,
+    vocab_size: int,
+    head: str = "softmax",
+    scheme: str = "bio",
+    dropout: float | None = None,
 ):
-    """A token-classification model with ``labels`` and ``head`` on top of ``base``; returns (model, trained)."""
+    """A token-classification model with ``labels`` and ``head`` on top of ``base``; returns (model, trained).
+
+    ``dropout`` (hidden and attention) replaces the checkpoint's own when given: an encoder pretrained
+    without dropout for long can be fragile under it (the GPU-pretrained encoder, README).
+    """
+    drop = {} if dropout is None else {"hidden_dropout_prob": dropout, "attention_probs_dropout_prob": dropout}
     from models.heads import get_head
 
     cls = get_head(head)
@@ -101,11 +112,12 @@ def build_token_classifier(
             id2label=id2label,
             label2id=label2id,
             tagging_scheme=scheme,
+            **drop,
         )
         model = cls.from_config(config) if cls is AutoModelForTokenClassification else cls(config)
         return model, False
     where = resolve(base)
-    config = AutoConfig.from_pretrained(where, num_labels=len(labels), id2label=id2label, label2id=label2id)
+    config = AutoConfig.from_pretrained(where, num_labels=len(labels), id2label=id2label, label2id=label2id, **drop)
     config.tagging_scheme = scheme  # read by the CRF head
     # fp32 whatever the checkpoint's storage dtype (a snapshot kept in git is fp16). transformers' loading
     # report (MLM weights unused, a fresh classifier) is the expected case for an encoder: not shown.

@@ -46,6 +46,10 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner train") -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "pretrain":
         return pretrain_main(argv[1:], prog=f"{prog} pretrain")
+    if argv and argv[0] == "vectors":
+        return vectors_main(argv[1:], prog=f"{prog} vectors")
+    if argv and argv[0] == "silver":
+        return silver_main(argv[1:], prog=f"{prog} silver")
     args = build_parser(prog).parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     from annotate import GoldError
@@ -134,4 +138,108 @@ def pretrain_main(argv: Sequence[str], prog: str) -> int:
         f"{result['output']}: {result['tokens']:,} tokens seen, held-out MLM loss {result['heldout_loss']:.3f}, "
         f"{result['tokens_per_second']:,.0f} tokens/s this run"
     )
+    return 0
+
+
+VECTORS_HELP = """Character vectors (word2vec or fastText, gensim) over a pretraining config's corpus.
+
+  zhner train vectors --config configs/pretrain-mini.yaml --output runs/char-vectors.txt
+  zhner train pretrain --config configs/pretrain-mini.yaml --set model.embeddings=runs/char-vectors.txt
+
+They initialise a scratch encoder's word embeddings (a cheap start, see the README's
+measurement). The corpus is the config's block cache (built if missing); the vectors have
+the encoder's hidden size and are written in word2vec text format. Needs the optional
+extra: pip install -e ".[vectors]".
+"""
+
+
+def vectors_main(argv: Sequence[str], prog: str) -> int:
+    from train.vectors import VectorsSettings
+
+    d = VectorsSettings()
+    p = argparse.ArgumentParser(
+        prog=prog, description=VECTORS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--config", default="configs/pretrain-mini.yaml", help="pretraining config (corpus and sizes)")
+    p.add_argument("--output", default="runs/char-vectors.txt", help="vectors file (default runs/char-vectors.txt)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    p.add_argument(
+        "--method", choices=["word2vec", "fasttext"], default=d.method, help="skip-gram model (default word2vec)"
+    )
+    p.add_argument("--epochs", type=int, default=d.epochs, help=f"passes over the corpus (default {d.epochs})")
+    p.add_argument("--window", type=int, default=d.window, help=f"context window (default {d.window})")
+    p.add_argument("--min-count", type=int, default=d.min_count, help=f"rarest token kept (default {d.min_count})")
+    p.add_argument("--workers", type=int, default=d.workers, help=f"threads (default {d.workers})")
+    p.add_argument("--verbose", action="store_true")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    from models.base import BaseModelError
+    from train.config import ConfigError
+    from train.pretrain import load_pretrain_config
+    from train.vectors import train_vectors
+
+    settings = VectorsSettings(args.method, args.epochs, args.window, args.min_count, args.workers)
+    try:
+        result = train_vectors(load_pretrain_config(args.config, args.overrides), args.output, settings)
+    except (ConfigError, BaseModelError) as e:
+        if args.verbose:
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(
+        f"{result['output']}: {result['vectors']:,} vectors of {result['dimensions']} dimensions "
+        f"in {result['seconds'] / 60:.1f} minutes"
+    )
+    return 0
+
+
+SILVER_HELP = """Silver training data: sentences of an unlabelled corpus labelled by an offline tagger
+(ORG/LOC) and the project's METRIC rules, written as gold-format JSONL ("source": "silver").
+
+  zhner train silver --tagger lac --input ../shared/corpus/text --output .cache/silver/lac.jsonl --limit 20000
+  zhner train silver --tagger lac --compare-only                 # only score the tagger on the gold
+
+First the tagger is scored on the project's gold (--gold) so its conventions can be compared
+with the annotation spec; then the silver file is written. Train on it as a transfer source:
+data.transfer: [{path: .cache/silver/lac.jsonl, format: gold, partial: exclude, limit: N}].
+Taggers (models/taggers.py): jieba (pip install jieba), lac (paddlepaddle + LAC, see there).
+Silver made from ../shared/corpus must not be committed.
+"""
+
+
+def silver_main(argv: Sequence[str], prog: str) -> int:
+    p = argparse.ArgumentParser(
+        prog=prog, description=SILVER_HELP, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--tagger", default="lac", help="offline tagger: lac or jieba (default lac)")
+    p.add_argument("--input", nargs="+", default=["../shared/corpus/text"], help="text files or folders")
+    p.add_argument("--output", default=".cache/silver/silver.jsonl", help="silver JSONL to write")
+    p.add_argument("--limit", type=int, default=20000, help="sentences to write (0: all; default 20000)")
+    p.add_argument("--no-rules", action="store_true", help="leave METRIC out (the tagger's ORG/LOC only)")
+    p.add_argument("--gold", nargs="*", default=["data/gold/*.jsonl", "data/authored/*.jsonl"], help="gold to compare")
+    p.add_argument("--compare-only", action="store_true", help="score the tagger on the gold, write nothing")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    from annotate import GoldError, read_many
+    from models.taggers import TaggerUnavailable, get_tagger
+    from train.silver import compare_with_gold, render_comparison, sentences, silver_records, write_silver
+
+    try:
+        tagger = get_tagger(args.tagger)
+        rules = not args.no_rules
+        import glob
+
+        gold = read_many(sorted(f for pattern in args.gold for f in glob.glob(pattern))) if args.gold else []
+        if gold:
+            print(render_comparison(compare_with_gold(gold, tagger, rules), args.tagger))
+        if args.compare_only:
+            return 0
+        from tqdm import tqdm
+
+        lines = tqdm(sentences(args.input), unit=" sentences", total=args.limit or None)
+        counts = write_silver(silver_records(lines, tagger, args.tagger, rules), args.output, args.limit)
+    except (TaggerUnavailable, GoldError, FileNotFoundError, ValueError) as e:  # ConfigError is a ValueError
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(f"{args.output}: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
     return 0

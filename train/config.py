@@ -43,6 +43,9 @@ class ModelConfig:
     stride: int = _f(64, "tokens shared by consecutive windows")
     rules: str = _f("override", "METRIC rules with the model at prediction time: none, fill or override (models.rules)")
     lexicon: str = _f("first", "training ORG/LOC/HONOR mentions with the model: none, fill or first (models.lexicon)")
+    dropout: float | None = _f(
+        None, "encoder dropout while fine-tuning (hidden and attention); null: the checkpoint's own (0.1 when bundled)"
+    )
 
 
 @dataclass

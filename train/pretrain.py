@@ -56,6 +56,7 @@ class PretrainModel:
     scratch: ScratchSize = field(default_factory=ScratchSize)
     dropout: float = 0.0  # during pretraining (no dropout: +60% speed); the saved encoder gets 0.1 for fine-tuning
     attention: str = "eager"  # attention kernel: eager measured faster than sdpa for short blocks on CPU
+    embeddings: str = ""  # scratch only: word2vec text file to initialise the word embeddings (train.vectors)
 
 
 @dataclass
@@ -66,6 +67,7 @@ class PretrainData:
     cache_dir: str = ".cache/pretrain"  # tokenised blocks, keyed by inputs and tokenizer
     max_lines: int = 0  # use at most this many lines (0: all); for quick tests
     blocks: str = ""  # a folder of packed blocks (train.npy, heldout.npy) from a cache: inputs are then not read
+    whole_word: bool = False  # mask whole words (jieba segmentation, stored beside the blocks); needs jieba
 
 
 @dataclass
@@ -166,6 +168,7 @@ def blocks_folder(cfg: PretrainConfig, tokenizer, files: list[Path] | None = Non
         json.dumps(
             [[str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns] for f in files]
             + [cfg.data.block_size, cfg.data.holdout, cfg.data.max_lines, len(tokenizer), tokenizer.name_or_path]
+            + (["whole_word"] if cfg.data.whole_word else [])
         ).encode()
     ).hexdigest()[:16]
     return Path(cfg.data.cache_dir) / key
@@ -208,14 +211,26 @@ def build_blocks(cfg: PretrainConfig, tokenizer) -> tuple[np.ndarray, np.ndarray
 
     size = cfg.data.block_size - 2
     cls_id, sep_id = tokenizer.cls_token_id, tokenizer.sep_token_id
+    segment = _segmenter() if cfg.data.whole_word else None
 
     def pack(batch: dict) -> dict:
         enc = tokenizer([list(t) for t in batch["text"]], is_split_into_words=True, add_special_tokens=False)
         stream: list[int] = []
-        for ids in enc["input_ids"]:
+        flags: list[int] = []  # 1 where a token starts a word (whole-word masking), specials included
+        for k, ids in enumerate(enc["input_ids"]):
             stream += [*ids, sep_id]
+            if segment is not None:
+                starts = segment(batch["text"][k])
+                chars = enc.word_ids(k)
+                flags += [
+                    int(c is not None and c in starts and (j == 0 or chars[j - 1] != c)) for j, c in enumerate(chars)
+                ]
+                flags.append(1)
         blocks = [[cls_id, *stream[i : i + size], sep_id] for i in range(0, len(stream) - size + 1, size)]
-        return {"input_ids": blocks}
+        if segment is None:
+            return {"input_ids": blocks}
+        starts = [[1, *flags[i : i + size], 1] for i in range(0, len(stream) - size + 1, size)]
+        return {"input_ids": blocks, "starts": starts}
 
     out = []
     Path(cfg.data.cache_dir).mkdir(parents=True, exist_ok=True)
@@ -237,6 +252,8 @@ def build_blocks(cfg: PretrainConfig, tokenizer) -> tuple[np.ndarray, np.ndarray
             if len(ds):
                 ds = ds.map(pack, batched=True, batch_size=2000, remove_columns=["text"], desc=f"packing {split}")
             _write_blocks(tmp / f"{split}.npy", ds, cfg.data.block_size, len(tokenizer))
+            if segment is not None:
+                _write_blocks(tmp / f"{split}.starts.npy", ds, cfg.data.block_size, 2, column="starts")
             out.append(split)
         cache.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(tmp / "gen", ignore_errors=True)
@@ -256,16 +273,34 @@ def build_blocks(cfg: PretrainConfig, tokenizer) -> tuple[np.ndarray, np.ndarray
     return load_blocks(cache, cfg.data.block_size, len(tokenizer))
 
 
+def _segmenter():
+    """A function from a line to the character offsets where its jieba words start."""
+    try:
+        import jieba
+    except ImportError as e:
+        raise ConfigError("data.whole_word needs jieba: pip install jieba") from e
+    jieba.setLogLevel(logging.WARNING)
+
+    def starts(text: str) -> set[int]:
+        offsets, pos = set(), 0
+        for word in jieba.cut(text, HMM=True):
+            offsets.add(pos)
+            pos += len(word)
+        return offsets
+
+    return starts
+
+
 def _block_dtype(vocab_size: int) -> type:
-    return np.uint16 if vocab_size <= 2**16 else np.int32
+    return np.uint8 if vocab_size <= 2**8 else np.uint16 if vocab_size <= 2**16 else np.int32
 
 
-def _write_blocks(path: Path, ds, block_size: int, vocab_size: int) -> None:
-    """The packed blocks of a dataset as one (blocks, block_size) array, written in chunks."""
+def _write_blocks(path: Path, ds, block_size: int, vocab_size: int, column: str = "input_ids") -> None:
+    """One column of a dataset's packed blocks as one (blocks, block_size) array, written in chunks."""
     arr = np.lib.format.open_memmap(path, mode="w+", dtype=_block_dtype(vocab_size), shape=(len(ds), block_size))
     if len(ds):
         for i, chunk in enumerate(ds.with_format("numpy").iter(batch_size=8192)):
-            rows = np.asarray(chunk["input_ids"])
+            rows = np.asarray(chunk[column])
             arr[i * 8192 : i * 8192 + len(rows)] = rows
     arr.flush()
     del arr
@@ -284,6 +319,20 @@ def load_blocks(folder: Path, block_size: int, vocab_size: int) -> tuple[np.ndar
         if len(a) and int(a[: min(len(a), 4096)].max()) >= vocab_size:
             raise ConfigError(f"{f}: token ids beyond the tokenizer's {vocab_size} (made with another vocabulary)")
         arrays.append(a)
+    return arrays[0], arrays[1]
+
+
+def load_starts(cfg: PretrainConfig, tokenizer) -> tuple[np.ndarray, np.ndarray] | None:
+    """Word-start flags beside the blocks (train, held-out) when ``data.whole_word`` is on, else None."""
+    if not cfg.data.whole_word:
+        return None
+    folder = blocks_folder(cfg, tokenizer)
+    arrays = []
+    for split in ("train", "heldout"):
+        f = folder / f"{split}.starts.npy"
+        if not f.is_file():
+            raise ConfigError(f"data.whole_word: {f} does not exist (build the cache with data.whole_word: true)")
+        arrays.append(np.load(f, mmap_mode="r"))
     return arrays[0], arrays[1]
 
 
@@ -315,25 +364,43 @@ def build_model(cfg: PretrainConfig):
             attn_implementation=cfg.model.attention,
             **drop,
         )
-        return BertForMaskedLM(config), tokenizer
+        model = BertForMaskedLM(config)
+        if cfg.model.embeddings:
+            from train.vectors import init_embeddings
+
+            if not Path(cfg.model.embeddings).is_file():
+                raise ConfigError(f"model.embeddings: {cfg.model.embeddings} does not exist (zhner train vectors)")
+            n = init_embeddings(model, tokenizer, cfg.model.embeddings)
+            log.info("word embeddings: %d of %d rows from %s", n, len(tokenizer), cfg.model.embeddings)
+        return model, tokenizer
+    if cfg.model.embeddings:
+        raise ConfigError("model.embeddings initialises a scratch encoder only (model.init: scratch)")
     where = resolve(cfg.model.init)
     model = BertForMaskedLM.from_pretrained(where, attn_implementation=cfg.model.attention, **drop)
     return model, AutoTokenizer.from_pretrained(where)
 
 
-def mask_tokens(ids: torch.Tensor, tokenizer, prob: float, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def mask_tokens(
+    ids: torch.Tensor, tokenizer, prob: float, gen: torch.Generator, starts: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """BERT masking (80% [MASK], 10% random, 10% kept) of ``prob`` of each row's non-special tokens.
 
     Exactly ``round(prob * n)`` positions are chosen in a row of ``n`` maskable
     tokens, so packed blocks always give the same number of predictions per
     batch: constant tensor shapes keep the CPU allocator from fragmenting (with
     a random count, resident memory grew past 8 GB in a long run).
+    With ``starts`` (1 where a token begins a word) whole words are chosen:
+    every token of a word shares the word's random score, so words are taken
+    in score order and only the last word of a row may be cut.
     Returns (masked input ids, labels) with -100 wherever no prediction is asked.
     """
     special = (ids == tokenizer.cls_token_id) | (ids == tokenizer.sep_token_id) | (ids == tokenizer.pad_token_id)
-    scores = torch.rand(ids.shape, generator=gen, device=ids.device).masked_fill(special, 2.0)
+    scores = torch.rand(ids.shape, generator=gen, device=ids.device)
+    if starts is not None:  # the score of a token's word: the draw at the word's index
+        scores = scores.gather(1, (starts.long().cumsum(dim=1) - 1).clamp(min=0))
+    scores = scores.masked_fill(special, 2.0)
     k = ((~special).sum(dim=1, keepdim=True) * prob).round().long()
-    ranks = scores.argsort(dim=1).argsort(dim=1)
+    ranks = scores.argsort(dim=1, stable=True).argsort(dim=1)
     chosen = ranks < k
     labels = ids.masked_fill(~chosen, -100)
     r = torch.rand(ids.shape, generator=gen, device=ids.device)
@@ -449,6 +516,7 @@ def pretrain(cfg: PretrainConfig, *, output: str | Path | None = None, resume: b
 
     model, tokenizer = build_model(cfg)
     train_blocks, held_blocks = build_blocks(cfg, tokenizer)
+    word_starts = load_starts(cfg, tokenizer)  # held-out loss stays per token: comparable with or without
     if len(train_blocks) < cfg.training.batch_size:
         raise ConfigError(f"the corpus gives only {len(train_blocks)} blocks, fewer than one batch")
     bf16 = _bf16(cfg.training.bf16, device)
@@ -564,8 +632,10 @@ def pretrain(cfg: PretrainConfig, *, output: str | Path | None = None, resume: b
             if budget and elapsed >= budget:
                 log.info("training.max_minutes reached after %d steps of this run", step - start_step)
                 break
-            ids = _ids(train_blocks, np.sort(batch_indices(step)), device)
-            inputs, labels = mask_tokens(ids, tokenizer, cfg.training.mask_prob, gen)
+            rows = np.sort(batch_indices(step))
+            ids = _ids(train_blocks, rows, device)
+            starts = _ids(word_starts[0], rows, device) if word_starts is not None else None
+            inputs, labels = mask_tokens(ids, tokenizer, cfg.training.mask_prob, gen, starts)
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, elapsed)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
@@ -608,6 +678,7 @@ def encoder_card(cfg: PretrainConfig, state: dict, held: float, device, bf16: bo
     s = cfg.model.scratch
     arch = (
         f"{s.layers} layers x {s.hidden} hidden, from scratch"
+        + (f", word embeddings initialised from {cfg.model.embeddings}" if cfg.model.embeddings else "")
         if cfg.model.init == SCRATCH
         else f"from {cfg.model.init}"
     )

@@ -245,7 +245,7 @@ def run(
     # --- tokenizer and model
     tokenizer = load_tokenizer(cfg.model.base, cfg.model.max_length)
     model, base_trained = build_token_classifier(
-        cfg.model.base, tags, cfg.model.scratch, len(tokenizer), cfg.model.head, cfg.data.scheme
+        cfg.model.base, tags, cfg.model.scratch, len(tokenizer), cfg.model.head, cfg.data.scheme, cfg.model.dropout
     )
     if not base_trained:
         log.warning(

@@ -11,8 +11,10 @@ limit, and how to treat the labels the corpus does not annotate:
   against METRIC or HONOR;
 - ``partial: none``: its O is taken at face value (what hurt METRIC in the probes).
 
-Formats: ``cluener`` (JSON lines, ``{"text", "label": {type: {mention: [[start, end_inclusive]]}}}``)
-and ``bio`` (one ``char TAG`` a line, space-separated, blank line between sentences).
+Formats: ``cluener`` (JSON lines, ``{"text", "label": {type: {mention: [[start, end_inclusive]]}}}``),
+``bio`` (one ``char TAG`` a line, space-separated, blank line between sentences) and ``gold``
+(the project's JSONL, e.g. silver data from ``zhner train silver``: a line's ``annotated`` field,
+when present, narrows the labels it annotates).
 """
 
 from __future__ import annotations
@@ -28,18 +30,19 @@ from annotate.schema import LABELS, Span, tags_to_spans
 # mapping choices documented here and in the README; measured by `zhner evaluate cv`
 CLUENER_MAP = {"company": "ORG", "government": "ORG", "organization": "ORG"}
 BIO_MAP = {"ORG": "ORG", "LOC": "LOC"}
+GOLD_MAP = {label: label for label in LABELS}
 
 
 @dataclass
 class TransferSource:
     path: str = ""
-    format: str = "cluener"  # cluener or bio
+    format: str = "cluener"  # cluener, bio or gold
     labels: dict[str, str] = field(default_factory=dict)  # corpus type -> project label; empty: the format's default
     limit: int = 0  # at most this many sentences (0: all)
     partial: str = "exclude"  # exclude or none (see the module docstring)
 
     def label_map(self) -> dict[str, str]:
-        return self.labels or (CLUENER_MAP if self.format == "cluener" else BIO_MAP)
+        return self.labels or {"cluener": CLUENER_MAP, "gold": GOLD_MAP}.get(self.format, BIO_MAP)
 
 
 def _flat(text: str, spans: list[Span]) -> tuple[list[Span], int]:
@@ -97,7 +100,15 @@ def read_bio(path: Path, label_map: dict[str, str]) -> Iterator[tuple[str, list[
         yield flush()
 
 
-READERS = {"cluener": read_cluener, "bio": read_bio}
+def read_gold_format(path: Path, label_map: dict[str, str]) -> Iterator[tuple[str, list[Span], int, list[str] | None]]:
+    from annotate.gold import read_gold
+
+    for rec in read_gold(path):  # validated: a bad line is an error naming file and line
+        spans = [Span(s.start, s.end, label_map[s.label]) for s in rec.entities if s.label in label_map]
+        yield rec.text, spans, len(rec.entities) - len(spans), rec.meta.get("annotated")
+
+
+READERS = {"cluener": read_cluener, "bio": read_bio, "gold": read_gold_format}
 
 
 def load_source(source: TransferSource) -> list[Record]:
@@ -115,11 +126,14 @@ def load_source(source: TransferSource) -> list[Record]:
         raise ValueError(f"transfer labels map onto unknown labels {sorted(bad)}; allowed: {', '.join(LABELS)}")
     annotated = sorted(set(label_map.values())) if source.partial == "exclude" else list(LABELS)
     records = []
-    for i, (text, spans, _dropped) in enumerate(READERS[source.format](path, label_map)):
+    for i, (text, spans, _dropped, *narrowed) in enumerate(READERS[source.format](path, label_map)):
         if source.limit and i >= source.limit:
             break
         if text.strip():
-            meta = {"source": f"transfer:{path.name}", "annotated": annotated}
+            mine = annotated
+            if narrowed and narrowed[0] is not None and source.partial == "exclude":
+                mine = sorted({label_map[x] for x in narrowed[0] if x in label_map})
+            meta = {"source": f"transfer:{path.name}", "annotated": mine}
             records.append(Record(f"{path.stem}-{i:06d}", text, spans, meta))
     return records
 

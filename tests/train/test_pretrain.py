@@ -129,6 +129,49 @@ def test_pretrain_masking_leaves_special_tokens_alone() -> None:
     assert (inputs[~chosen] == ids[~chosen]).all()
 
 
+def test_whole_word_masking_takes_words_whole() -> None:
+    """With word starts, a word's tokens are masked together; only one word a row may be cut."""
+    from models.vocab import build_tokenizer
+
+    tok = build_tokenizer()
+    ids = torch.tensor([[tok.cls_token_id, *range(100, 160), tok.sep_token_id]] * 40)
+    starts = torch.zeros_like(ids)
+    starts[:, 0] = starts[:, -1] = 1
+    starts[:, 1:-1:3] = 1  # twenty words of three tokens
+    _, labels = mask_tokens(ids, tok, 0.15, torch.Generator().manual_seed(0), starts)
+    chosen = (labels[:, 1:-1] != -100).reshape(40, 20, 3)
+    assert chosen.sum(dim=(1, 2)).eq(9).all()  # round(0.15 * 60) per row, as without words
+    partial = (chosen.any(dim=2) & ~chosen.all(dim=2)).sum(dim=1)
+    assert (partial <= 1).all()
+    assert (chosen.all(dim=2).sum(dim=1) >= 3).all()  # nine tokens: three whole words (or 2 + a cut one)
+    _, plain = mask_tokens(ids, tok, 0.15, torch.Generator().manual_seed(0))
+    plain = (plain[:, 1:-1] != -100).reshape(40, 20, 3)
+    assert (plain.any(dim=2) & ~plain.all(dim=2)).sum() > 100  # token masking cuts words everywhere
+
+
+def test_pretrain_whole_word_stores_jieba_word_starts(corpus, tmp_path) -> None:
+    import numpy as np
+
+    result = pretrain(tiny(corpus, tmp_path, "data.whole_word=true", "training.max_tokens=512"), output=tmp_path / "w")
+    assert result["step"] == 2 and np.isfinite(result["heldout_loss"])
+    (cache,) = (tmp_path / "cache").iterdir()
+    blocks, starts = np.load(cache / "train.npy"), np.load(cache / "train.starts.npy")
+    assert starts.shape == blocks.shape and starts.dtype == np.uint8
+    assert set(np.unique(starts)) == {0, 1}
+    assert (starts[:, 0] == 1).all() and 0.3 < starts.mean() < 0.9  # words of one to a few characters
+    from models.vocab import build_tokenizer
+
+    tok = build_tokenizer()
+    row = tok.convert_ids_to_tokens(blocks[0].tolist())
+    words, cur = [], ""
+    for t, s in zip(row[1:-1], starts[0, 1:-1]):
+        if s and cur:
+            words.append(cur)
+            cur = ""
+        cur += t
+    assert any(w in ("浙江", "制造业", "集群", "产业") for w in words)  # jieba's words, not single characters
+
+
 def test_pretrain_from_prepared_blocks_without_the_corpus(corpus, tmp_path) -> None:
     """data.blocks: a cache folder carried to another machine (a GPU lease) is all it needs."""
     import numpy as np

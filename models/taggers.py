@@ -1,0 +1,90 @@
+"""Off-the-shelf offline taggers that ship their own model through pip, as ORG/LOC span finders.
+
+They label silver data (``zhner train silver``) and serve as baselines in the
+evaluation reports. Each entry of :data:`TAGGERS` builds a function from a
+text to its ORG/LOC spans; a tagger whose package is missing raises
+:class:`TaggerUnavailable` with the one command that installs it.
+
+- ``jieba``: jieba's part-of-speech tags ``ns`` → LOC, ``nt`` → ORG
+  (``pip install jieba``). Weak: its dictionary knows few organisations.
+- ``lac``: Baidu's LAC in ``lac`` mode, ``ORG`` → ORG, ``LOC`` → LOC
+  (``PER`` and ``TIME`` have no project label). It needs paddlepaddle, which
+  is never a dependency of training or inference: ``pip install
+  "paddlepaddle==2.6.2" "numpy<2" wheel setuptools && pip install
+  --no-build-isolation lac`` in the environment that builds silver data.
+  LAC 2.1.2 still imports ``paddle.fluid``, which paddle 2.6 renamed
+  ``paddle.base``; the alias is set here before LAC is imported.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+from annotate.schema import Span
+
+Tagger = Callable[[str], list[Span]]
+
+
+class TaggerUnavailable(RuntimeError):
+    """The tagger's package is not installed; the message says how to install it."""
+
+
+def _spans(text: str, words: list[tuple[str, str]], tags: dict[str, str]) -> list[Span]:
+    """Spans of the tagged words, located in ``text`` in order (a tagger may drop or alter whitespace)."""
+    spans, pos = [], 0
+    for word, flag in words:
+        at = text.find(word, pos) if word else -1
+        if at < 0:
+            continue
+        pos = at + len(word)
+        if flag in tags and word.strip() and word == word.strip():
+            spans.append(Span(at, pos, tags[flag]))
+    return spans
+
+
+def jieba_tagger() -> Tagger:
+    try:
+        import jieba
+        import jieba.posseg as pseg
+    except ImportError as e:
+        raise TaggerUnavailable("the jieba tagger needs jieba: pip install jieba") from e
+    import logging
+
+    jieba.setLogLevel(logging.WARNING)
+    tags = {"ns": "LOC", "nt": "ORG"}
+    return lambda text: _spans(text, [(w, f) for w, f in pseg.cut(text)], tags)
+
+
+def lac_tagger() -> Tagger:
+    try:
+        import paddle
+        import paddle.base
+
+        sys.modules.setdefault("paddle.fluid", paddle.base)  # LAC 2.1.2 predates the rename
+        sys.modules.setdefault("paddle.fluid.core", paddle.base.core)
+        from LAC import LAC
+    except ImportError as e:
+        raise TaggerUnavailable(
+            'the lac tagger needs LAC and paddlepaddle: pip install "paddlepaddle==2.6.2" "numpy<2" wheel setuptools '
+            "&& pip install --no-build-isolation lac"
+        ) from e
+    lac = LAC(mode="lac")
+    tags = {"ORG": "ORG", "LOC": "LOC"}
+
+    def tag(text: str) -> list[Span]:
+        if not text.strip():
+            return []
+        words, flags = lac.run(text)
+        return _spans(text, list(zip(words, flags)), tags)
+
+    return tag
+
+
+TAGGERS: dict[str, Callable[[], Tagger]] = {"jieba": jieba_tagger, "lac": lac_tagger}
+
+
+def get_tagger(name: str) -> Tagger:
+    if name not in TAGGERS:
+        raise ValueError(f"tagger {name!r}: choose one of {', '.join(sorted(TAGGERS))}")
+    return TAGGERS[name]()
