@@ -9,6 +9,11 @@ is documented in configs/default.yaml. Override one value with
   zhner train --config configs/default.yaml --resume        # continue an interrupted run
   torchrun --nproc_per_node 2 -m train --config configs/default.yaml   # data-parallel
 
+Other jobs of this stage (each has its own --help):
+  zhner train pretrain   masked-language-model pretraining of an encoder
+  zhner train vectors    character vectors (gensim) to start a scratch encoder from
+  zhner train silver     silver training data from an offline tagger + the METRIC rules
+
 The output directory (default runs/<config name>/) holds the model, its
 tokenizer and label map, the resolved config (zhner.json), per-epoch metrics
 (metrics.json, metrics.csv) and a model card (README.md). Next:
