@@ -29,7 +29,9 @@ def hybrids(
     lexicon_mode: str = "first",
 ) -> dict[str, list[list[Span]]]:
     """The model's predictions combined with the METRIC rules (fill, override) and, given the spans a
-    lexicon of the training mentions finds, with that lexicon (``model.lexicon``) before the rules."""
+    lexicon of the training mentions finds, with that lexicon (``model.lexicon``) before the rules;
+    the other lexicon modes are scored with the rules too, so one run compares them."""
+    from models.lexicon import LEXICON_MODES
     from models.lexicon import combine as combine_lexicon
     from models.rules import combine, metric_rules
 
@@ -42,6 +44,9 @@ def hybrids(
         lex = [combine_lexicon(list(p), list(x), lexicon_mode) for p, x in zip(pred, lexicon_spans, strict=True)]
         out[f"{name}+lexicon-{lexicon_mode}"] = lex
         out[f"{name}+lexicon-{lexicon_mode}+rules-override"] = [combine(p, r, "override") for p, r in zip(lex, rules)]
+        for other in (m for m in LEXICON_MODES if m not in ("none", lexicon_mode)):
+            lex = [combine_lexicon(list(p), list(x), other) for p, x in zip(pred, lexicon_spans, strict=True)]
+            out[f"{name}+lexicon-{other}+rules-override"] = [combine(p, r, "override") for p, r in zip(lex, rules)]
     return out
 
 

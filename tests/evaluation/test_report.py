@@ -119,3 +119,21 @@ def test_report_baseline_alone(root, tmp_path, capsys) -> None:
     # jieba joins the list when it is installed (the dev extra has it)
     assert f"unknown baseline 'oracle'; choose one of: {', '.join(sorted(BASELINES))}" in err
     assert {"dictionary", "dictionary+rules", "rules-metric"} <= set(BASELINES)
+
+
+def test_report_scores_every_lexicon_mode_with_the_rules() -> None:
+    from annotate.gold import Record
+    from annotate.schema import Span
+
+    # the network found the longer name; the lexicon knows only the short one
+    records = [Record("a", "海康威视新增3家工厂", [Span(0, 4, "ORG"), Span(6, 8, "METRIC")])]
+    model = [[Span(0, 4, "ORG")]]
+    lexicon = [[Span(0, 2, "ORG")]]
+    report = rep.build(records, {rep.MAIN: model}, title="t", lexicon_spans=lexicon, lexicon_mode="first")
+    systems = report["systems"]
+    assert {"model+lexicon-first", "model+lexicon-first+rules-override", "model+lexicon-fill+rules-override"} <= set(
+        systems
+    )
+    assert "model+lexicon-fill" not in systems  # only the configured mode gets a row without the rules
+    assert systems["model+lexicon-fill+rules-override"]["strict"]["micro"]["f1"] == 1.0  # the model's span stands
+    assert systems["model+lexicon-first+rules-override"]["strict"]["micro"]["f1"] == 0.5  # the known short name wins
