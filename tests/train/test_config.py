@@ -20,6 +20,7 @@ def test_config_default_yaml_equals_the_dataclass_defaults(root) -> None:
         "authored-augment",
         "transfer",
         "transfer-stage",
+        "transfer-stage-silver",
         "bert-base-chinese",
         "chinese-roberta-wwm-ext",
         "rbt3",
