@@ -42,7 +42,7 @@ class ModelConfig:
     max_length: int = _f(256, "tokens per window; longer sentences become overlapping windows")
     stride: int = _f(64, "tokens shared by consecutive windows")
     rules: str = _f("override", "METRIC rules with the model at prediction time: none, fill or override (models.rules)")
-    lexicon: str = _f("first", "training ORG/LOC/HONOR mentions with the model: none, fill or first (models.lexicon)")
+    lexicon: str = _f("fill", "training ORG/LOC/HONOR mentions with the model: none, fill or first (models.lexicon)")
     dropout: float | None = _f(
         None, "encoder dropout while fine-tuning (hidden and attention); null: the checkpoint's own (0.1 when bundled)"
     )
