@@ -41,12 +41,11 @@ def hybrids(
         for mode in ("fill", "override")
     }
     if lexicon_spans is not None and lexicon_mode != "none":
-        lex = [combine_lexicon(list(p), list(x), lexicon_mode) for p, x in zip(pred, lexicon_spans, strict=True)]
-        out[f"{name}+lexicon-{lexicon_mode}"] = lex
-        out[f"{name}+lexicon-{lexicon_mode}+rules-override"] = [combine(p, r, "override") for p, r in zip(lex, rules)]
-        for other in (m for m in LEXICON_MODES if m not in ("none", lexicon_mode)):
-            lex = [combine_lexicon(list(p), list(x), other) for p, x in zip(pred, lexicon_spans, strict=True)]
-            out[f"{name}+lexicon-{other}+rules-override"] = [combine(p, r, "override") for p, r in zip(lex, rules)]
+        for mode in (lexicon_mode, *(m for m in LEXICON_MODES if m not in ("none", lexicon_mode))):
+            lex = [combine_lexicon(list(p), list(x), mode) for p, x in zip(pred, lexicon_spans, strict=True)]
+            if mode == lexicon_mode:
+                out[f"{name}+lexicon-{mode}"] = lex
+            out[f"{name}+lexicon-{mode}+rules-override"] = [combine(p, r, "override") for p, r in zip(lex, rules)]
     return out
 
 
