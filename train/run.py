@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.utils.data import WeightedRandomSampler
 from transformers import (
     DataCollatorForTokenClassification,
     EarlyStoppingCallback,
@@ -139,6 +140,12 @@ def to_dataset(encoded: list[Encoded], masks: list[list[int]] | None = None) -> 
     return rows
 
 
+def row_weights(records: list[Record], encoded: list[Encoded]) -> list[float] | None:
+    """Each row's sampling weight (its sentence's ``meta["weight"]``, 1 by default); None when all are 1."""
+    weights = [float(r.meta.get("weight", 1.0)) for r, e in zip(records, encoded) for _ in e.windows]
+    return None if all(w == 1 for w in weights) else weights
+
+
 class MaskedCollator:
     """DataCollatorForTokenClassification, passing each row's ``tag_mask`` through as a tensor."""
 
@@ -152,10 +159,31 @@ class MaskedCollator:
         return batch
 
 
-class MaskedLossTrainer(Trainer):
-    """Cross-entropy with the tags a sentence's source does not annotate excluded from its softmax."""
+class NerTrainer(Trainer):
+    """The Trainer, plus what mixed sources need.
+
+    - A batch with ``tag_mask`` (partial labels): cross-entropy with the tags a sentence's source
+      does not annotate excluded from its softmax.
+    - ``sample_weights`` (one per training row): each epoch draws ``round(sum(weights))`` rows with
+      replacement, in proportion to their weights (train.transfer, ``weight``).
+    """
+
+    def __init__(self, *args, sample_weights: list[float] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.sample_weights = sample_weights
+
+    def _get_train_sampler(self, train_dataset=None):
+        if self.sample_weights is None:
+            return super()._get_train_sampler(train_dataset)
+        generator = torch.Generator().manual_seed(
+            self.args.data_seed if self.args.data_seed is not None else self.args.seed
+        )
+        draws = max(1, round(sum(self.sample_weights)))
+        return WeightedRandomSampler(self.sample_weights, draws, replacement=True, generator=generator)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if "tag_mask" not in inputs:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         inputs = dict(inputs)  # the caller keeps its own view of the batch
         mask = inputs.pop("tag_mask")
         labels = inputs.pop("labels")
@@ -306,8 +334,16 @@ def run(
         remove_unused_columns=False,  # keep tag_mask for the collator (the datasets hold nothing else extra)
     )
     callbacks = [EarlyStoppingCallback(cfg.training.early_stopping)] if cfg.training.early_stopping else []
-    trainer = (MaskedLossTrainer if partial else Trainer)(
+    sample_weights = row_weights(split.train, train_enc)
+    if sample_weights:
+        log.info(
+            "sampling: %d rows drawn per epoch from %d (weights in data.transfer)",
+            round(sum(sample_weights)),
+            len(sample_weights),
+        )
+    trainer = NerTrainer(
         model=model,
+        sample_weights=sample_weights,
         args=args,
         train_dataset=train_ds,
         eval_dataset=dev_ds,
@@ -345,6 +381,7 @@ def run(
         "seconds": round(time.time() - t0, 1),
         "train_runtime": round(train_output.metrics.get("train_runtime", 0.0), 2),
         "train_tokens": sum(len(w.input_ids) for e in train_enc for w in e.windows),
+        "rows_per_epoch": round(sum(sample_weights)) if sample_weights else len(train_ds),
         "device": str(trainer.args.device),
         "command": command or f"zhner train (config {cfg.name})",
     }
@@ -408,7 +445,14 @@ def model_card(cfg: Config, result: dict) -> str:
     )
     a = result["alignment"]
     sources = ", ".join(
-        [*cfg.data.train, *cfg.data.extra, *(f"{t.path} (transfer, partial: {t.partial})" for t in cfg.data.transfer)]
+        [
+            *cfg.data.train,
+            *cfg.data.extra,
+            *(
+                f"{t.path} (transfer, partial: {t.partial}" + (f", weight {t.weight:g})" if t.weight != 1 else ")")
+                for t in cfg.data.transfer
+            ),
+        ]
     )
     return f"""# zh-industry-ner model: {cfg.name}
 

@@ -58,11 +58,49 @@ def test_transfer_bio_maps_loc_org_and_drops_per(sources) -> None:
         (TransferSource(path="nope.json"), "no such file"),
         (TransferSource(path="x", format="xml"), "choose one of bio, cluener"),
         (TransferSource(path="x", partial="maybe"), "choose exclude or none"),
+        (TransferSource(path="x", weight=0), "must be above 0"),
     ],
 )
 def test_transfer_bad_source_is_a_clear_error(source, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         load_source(source)
+
+
+def test_transfer_weight_is_carried_by_each_sentence(sources) -> None:
+    from train.run import row_weights
+
+    cl, bio = sources
+    light = load_source(TransferSource(path=str(cl), weight=0.25))
+    assert [r.meta["weight"] for r in light] == [0.25, 0.25]
+    plain = load_source(TransferSource(path=str(bio), format="bio"))
+    assert "weight" not in plain[0].meta
+
+    class Windows:  # one sentence split into two windows counts twice
+        def __init__(self, n: int) -> None:
+            self.windows = [None] * n
+
+    assert row_weights(plain, [Windows(1), Windows(2)]) is None
+    assert row_weights(light + plain, [Windows(1), Windows(2), Windows(1), Windows(1)]) == [0.25, 0.25, 0.25, 1, 1]
+
+
+def test_transfer_weighted_sampler_draws_in_proportion() -> None:
+    """Each epoch draws sum(weights) rows with replacement; a row of weight 1 comes 10x as often as one of 0.1."""
+    from types import SimpleNamespace
+
+    from train.run import NerTrainer
+
+    weights = [1.0] * 10 + [0.1] * 100
+    fake = SimpleNamespace(sample_weights=weights, args=SimpleNamespace(data_seed=42, seed=42))
+    sampler = NerTrainer._get_train_sampler(fake)
+    assert len(sampler) == 20
+    counts = torch.zeros(len(weights))
+    for _ in range(300):  # epochs: a fresh draw each time
+        epoch = list(sampler)
+        assert len(epoch) == 20
+        counts += torch.bincount(torch.tensor(epoch), minlength=len(weights))
+    gold, corpus = counts[:10].mean().item(), counts[10:].mean().item()
+    assert 8 < gold / corpus < 12.5
+    assert (counts[10:] > 0).sum() > 90  # the light rows still all get their turn
 
 
 def test_transfer_partial_none_claims_every_label(sources) -> None:
@@ -96,9 +134,29 @@ def test_transfer_trains_with_partial_labels(sources, root, tmp_path) -> None:
     assert result["train_sentences"] == 6 + 2 + 2
 
 
+def test_transfer_weight_sets_the_rows_of_an_epoch(sources, root, tmp_path) -> None:
+    """Four one-window corpus sentences at weight 0.5 count as two rows of an epoch."""
+    from train.run import run
+
+    cl, bio = sources
+    rows = {}
+    for weight in (1, 0.5):
+        cfg = load_config(
+            root / "configs/tiny.yaml",
+            [
+                "training.epochs=1",
+                f"data.transfer=[{{path: {cl}, weight: {weight}}}, {{path: {bio}, format: bio, weight: {weight}}}]",
+            ],
+        )
+        result = run(cfg, output=tmp_path / str(weight), progress=False)
+        assert result["train_sentences"] == 10
+        rows[weight] = result["rows_per_epoch"]
+    assert rows[1] - rows[0.5] == 2
+
+
 def test_transfer_config_rejects_unknown_source_keys(root) -> None:
-    with pytest.raises(ConfigError, match="unknown key 'weight'"):
-        load_config(root / "configs/tiny.yaml", ["data.transfer=[{path: a, weight: 2}]"])
+    with pytest.raises(ConfigError, match="unknown key 'weigth'"):
+        load_config(root / "configs/tiny.yaml", ["data.transfer=[{path: a, weigth: 2}]"])
 
 
 def test_transfer_stage_checkpoint_is_a_base_that_keeps_its_head(sources, root, tmp_path) -> None:
