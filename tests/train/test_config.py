@@ -21,6 +21,7 @@ def test_config_default_yaml_equals_the_dataclass_defaults(root) -> None:
         "transfer",
         "transfer-stage",
         "transfer-stage-silver",
+        "transfer-stage-joint",
         "transfer-weighted",
         "bert-base-chinese",
         "chinese-roberta-wwm-ext",
