@@ -335,12 +335,9 @@ def run(
     )
     callbacks = [EarlyStoppingCallback(cfg.training.early_stopping)] if cfg.training.early_stopping else []
     sample_weights = row_weights(split.train, train_enc)
+    rows_per_epoch = round(sum(sample_weights)) if sample_weights else len(train_ds)
     if sample_weights:
-        log.info(
-            "sampling: %d rows drawn per epoch from %d (weights in data.transfer)",
-            round(sum(sample_weights)),
-            len(sample_weights),
-        )
+        log.info("sampling: %d rows drawn per epoch from %d (weights in data.transfer)", rows_per_epoch, len(train_ds))
     trainer = NerTrainer(
         model=model,
         sample_weights=sample_weights,
@@ -381,7 +378,7 @@ def run(
         "seconds": round(time.time() - t0, 1),
         "train_runtime": round(train_output.metrics.get("train_runtime", 0.0), 2),
         "train_tokens": sum(len(w.input_ids) for e in train_enc for w in e.windows),
-        "rows_per_epoch": round(sum(sample_weights)) if sample_weights else len(train_ds),
+        "rows_per_epoch": rows_per_epoch,
         "device": str(trainer.args.device),
         "command": command or f"zhner train (config {cfg.name})",
     }
