@@ -10,6 +10,11 @@ Typical loop for a new article:
   (annotate, e.g. in Label Studio: convert --to label-studio, then back with --from label-studio)
   zhner annotate validate data/gold/new.jsonl                 # every problem as file:line: reason
   zhner annotate stats data/gold/*.jsonl
+
+Standoff gold (data/news/: no text, only corpus file, line, hash and offsets) is read
+by every command given the corpus folder (--corpus DIR or $ZHNER_CORPUS):
+  zhner annotate validate data/news/test.jsonl --corpus ../shared/corpus/text
+  zhner annotate resolve data/news/test.jsonl --corpus ../shared/corpus/text -o /tmp/news-test.jsonl
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ def cmd_split(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check gold files against the spec; print each problem as file:line: reason."""
     count = 0
-    for problem in gold.validate(args.files):
+    for problem in gold.validate(args.files, corpus=args.corpus):
         print(problem)
         count += 1
     if count:
@@ -66,9 +71,9 @@ def _read_text(path: str) -> str:
         raise UserError(f"{path}: not valid UTF-8 (byte {e.start})") from None
 
 
-def _read_records(paths: Sequence[str]) -> list[gold.Record]:
+def _read_records(paths: Sequence[str], corpus: str | None = None) -> list[gold.Record]:
     try:
-        return gold.read_many(paths)
+        return gold.read_many(paths, corpus=corpus)
     except gold.GoldError as e:
         raise UserError(f"invalid gold data (run `zhner annotate validate`):\n{e}") from None
 
@@ -82,16 +87,57 @@ def _add_split(p: argparse.ArgumentParser) -> None:
     p.add_argument("--doc-id", help="prefix of the sentence ids (default: the file name without extension)")
 
 
+def _add_corpus(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--corpus",
+        metavar="DIR",
+        help="corpus text folder that standoff lines point into (default $ZHNER_CORPUS; here ../shared/corpus/text)",
+    )
+
+
 def _add_validate(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", help="gold JSONL files")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing when all files are valid")
+    _add_corpus(p)
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    """Write standoff gold as ordinary gold JSONL with its text, read from the corpus.
+
+    Example: zhner annotate resolve data/news/test.jsonl --corpus ../shared/corpus/text -o /tmp/news-test.jsonl
+    Every line is checked first (missing corpus, file or line, a hash that no longer matches): any problem
+    is printed as file:line: reason, the exit status is 1 and nothing is written. The output holds corpus
+    text: write it outside the repository.
+    """
+    problems = list(gold.validate(args.files, corpus=args.corpus))
+    if problems:
+        for problem in problems:
+            print(problem)
+        raise UserError(f"{len(problems)} problem(s): nothing written")
+    records = gold.read_many(args.files, corpus=args.corpus)
+    out = Path(args.output)
+    repo = Path(__file__).resolve().parents[1]
+    if not args.force and out.resolve().is_relative_to(repo) and (repo / ".git").exists():
+        raise UserError(f"{out} is inside the repository: corpus text must not be committed (use --force to insist)")
+    tmp = out.with_name(out.name + ".part")
+    n = gold.write_gold(tmp, records)
+    tmp.replace(out)
+    print(f"{out}: {n} sentences resolved from {len(args.files)} file(s)", file=sys.stderr)
+    return 0
+
+
+def _add_resolve(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="+", help="standoff (or ordinary) gold JSONL files")
+    p.add_argument("-o", "--output", required=True, help="gold JSONL to write (with text; keep it outside the repo)")
+    p.add_argument("--force", action="store_true", help="allow an output path inside the repository")
+    _add_corpus(p)
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
     """Per-label mention counts, distinct mentions, sentences, characters and sentence lengths."""
     from annotate.stats import render, stats
 
-    result = stats(_read_records(args.files))
+    result = stats(_read_records(args.files, args.corpus))
     print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else render(result))
     return 0
 
@@ -99,6 +145,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def _add_stats(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", help="gold JSONL files")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _add_corpus(p)
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
@@ -150,7 +197,7 @@ def cmd_agree(args: argparse.Namespace) -> int:
     from annotate.agree import agreement, render
 
     try:
-        result = agreement(_read_records([args.a]), _read_records([args.b]))
+        result = agreement(_read_records([args.a], args.corpus), _read_records([args.b], args.corpus))
     except ValueError as e:
         raise UserError(str(e)) from None
     print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else render(result))
@@ -161,6 +208,7 @@ def _add_agree(p: argparse.ArgumentParser) -> None:
     p.add_argument("a", help="annotator A's gold JSONL (the reference)")
     p.add_argument("b", help="annotator B's gold JSONL (same ids and texts)")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    _add_corpus(p)
 
 
 def cmd_folds(args: argparse.Namespace) -> int:
@@ -199,6 +247,7 @@ def _add_folds(p: argparse.ArgumentParser) -> None:
 
 COMMANDS["split"] = (cmd_split, _add_split)
 COMMANDS["validate"] = (cmd_validate, _add_validate)
+COMMANDS["resolve"] = (cmd_resolve, _add_resolve)
 COMMANDS["stats"] = (cmd_stats, _add_stats)
 COMMANDS["convert"] = (cmd_convert, _add_convert)
 COMMANDS["agree"] = (cmd_agree, _add_agree)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from annotate.schema import LABELS, Span, span_problems
+from annotate.standoff import Corpus, corpus_folder, is_standoff, resolve
 
 
 @dataclass(frozen=True)
@@ -114,10 +115,16 @@ def _lines(path: Path) -> Iterator[tuple[int, str | None, str | None]]:
 
 
 def iter_checked(
-    path: str | Path, labels: Sequence[str] = LABELS
+    path: str | Path, labels: Sequence[str] = LABELS, corpus: str | Path | Corpus | None = None
 ) -> Iterator[tuple[int, Record | None, list[Problem]]]:
-    """Each non-blank line of ``path`` as ``(line, record or None, problems)``, duplicates checked."""
+    """Each non-blank line of ``path`` as ``(line, record or None, problems)``, duplicates checked.
+
+    A standoff line (``sha256`` and no ``text``, :mod:`annotate.standoff`) is resolved against
+    ``corpus`` (default ``$ZHNER_CORPUS``) first; the record then carries the text.
+    """
     path = Path(path)
+    folder = corpus_folder(corpus)
+    no_corpus_said = False
     name = str(path)
     seen: dict[str, int] = {}
     any_line = False
@@ -131,6 +138,17 @@ def iter_checked(
         except json.JSONDecodeError as e:
             yield n, None, [Problem(name, n, f"invalid JSON: {e.msg} (column {e.colno})")]
             continue
+        if is_standoff(obj):
+            if no_corpus_said:
+                yield n, None, []  # said once for the file, on its first standoff line
+                continue
+            obj, reasons = resolve(obj, folder)
+            if obj is None:
+                no_corpus_said = folder is None or not folder.folder.is_dir()
+                if no_corpus_said:
+                    reasons = [reasons[0] + "; every standoff line of this file needs it"]
+                yield n, None, [Problem(name, n, r) for r in reasons]
+                continue
         record, reasons = parse_record(obj, labels)
         problems = [Problem(name, n, r) for r in reasons]
         if record is not None:
@@ -143,25 +161,32 @@ def iter_checked(
         yield 0, None, [Problem(name, 0, "empty file: no sentences")]
 
 
-def validate(paths: str | Path | Iterable[str | Path], labels: Sequence[str] = LABELS) -> Iterator[Problem]:
+def validate(
+    paths: str | Path | Iterable[str | Path],
+    labels: Sequence[str] = LABELS,
+    corpus: str | Path | Corpus | None = None,
+) -> Iterator[Problem]:
     """Every problem in the given gold files, in file and line order. Never raises on bad content."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
+    corpus = corpus_folder(corpus)
     for path in paths:
         if not Path(path).is_file():
             yield Problem(str(path), 0, "no such file")
             continue
-        for _, _, problems in iter_checked(path, labels):
+        for _, _, problems in iter_checked(path, labels, corpus):
             yield from problems
 
 
-def read_gold(path: str | Path, labels: Sequence[str] = LABELS) -> list[Record]:
+def read_gold(
+    path: str | Path, labels: Sequence[str] = LABELS, corpus: str | Path | Corpus | None = None
+) -> list[Record]:
     """All records of a gold file; raises :class:`GoldError` listing every problem if there is any."""
     if not Path(path).is_file():
         raise GoldError([Problem(str(path), 0, "no such file")])
     records: list[Record] = []
     problems: list[Problem] = []
-    for _, record, found in iter_checked(path, labels):
+    for _, record, found in iter_checked(path, labels, corpus):
         problems += found
         if record is not None:
             records.append(record)
@@ -170,13 +195,16 @@ def read_gold(path: str | Path, labels: Sequence[str] = LABELS) -> list[Record]:
     return records
 
 
-def read_many(paths: Iterable[str | Path], labels: Sequence[str] = LABELS) -> list[Record]:
+def read_many(
+    paths: Iterable[str | Path], labels: Sequence[str] = LABELS, corpus: str | Path | Corpus | None = None
+) -> list[Record]:
     """Records of several gold files, in order; ids must be unique across them."""
+    corpus = corpus_folder(corpus)
     records: list[Record] = []
     first: dict[str, str] = {}
     problems: list[Problem] = []
     for path in paths:
-        for rec in read_gold(path, labels):
+        for rec in read_gold(path, labels, corpus):
             if rec.id in first:
                 problems.append(Problem(str(path), 0, f"id {rec.id!r} also appears in {first[rec.id]}"))
             first.setdefault(rec.id, str(path))

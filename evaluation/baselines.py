@@ -11,10 +11,15 @@
   the network: the training ORG/LOC/HONOR names (2+ characters, as the model's
   lexicon) and METRIC from the rules. A model must beat this to earn its place.
 - ``jieba``: jieba's part-of-speech tags ns → LOC, nt → ORG; only when jieba is installed.
+- ``lac+rules``: Baidu's LAC (ORG/LOC) with METRIC from the rules, the off-the-shelf tagger to beat.
+  LAC needs paddlepaddle and ``numpy<2``, so it runs in its own environment: set ``$ZHNER_LAC_PYTHON``
+  (``zhner evaluate --lac-python``) to that environment's interpreter; without it the row is absent and
+  the report says so (:func:`notes`).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 
 from annotate.gold import Record
@@ -24,10 +29,11 @@ from models.lexicon import match as match_lexicon
 from models.lexicon import names as lexicon_names
 from models.rules import combine as combine_rules
 from models.rules import metric_rules
-from models.taggers import jieba_tagger
+from models.taggers import ExternalTagger, jieba_tagger
 
 Predictor = Callable[[str], list[Span]]
-__all__ = ["BASELINES", "dictionary_factory", "metric_rules"]
+__all__ = ["BASELINES", "LAC_PYTHON", "dictionary_factory", "metric_rules", "notes"]
+LAC_PYTHON = "ZHNER_LAC_PYTHON"
 
 
 def rules_factory(train: Sequence[Record]) -> Predictor:
@@ -48,6 +54,24 @@ def dictionary_rules_factory(train: Sequence[Record]) -> Predictor:
 
 def jieba_factory(train: Sequence[Record]) -> Predictor:
     return jieba_tagger()  # ns -> LOC, nt -> ORG (models.taggers)
+
+
+def lac_rules_factory(train: Sequence[Record]) -> Predictor:
+    """LAC's ORG/LOC, run by ``$ZHNER_LAC_PYTHON``, with the METRIC rules overriding where they overlap."""
+    tagger = ExternalTagger("lac", os.environ[LAC_PYTHON])
+    return lambda text: combine_rules(tagger(text), metric_rules(text), "override")
+
+
+def active() -> dict[str, Callable[[Sequence[Record]], Predictor]]:
+    """The baselines to score now: :data:`BASELINES`, plus ``lac+rules`` when ``$ZHNER_LAC_PYTHON`` is set."""
+    return {**BASELINES, **({"lac+rules": lac_rules_factory} if os.environ.get(LAC_PYTHON) else {})}
+
+
+def notes() -> dict[str, str]:
+    """What the report should say about baselines it could not score."""
+    if os.environ.get(LAC_PYTHON):
+        return {"lac+rules": f"LAC 2.1.2 run by {os.environ[LAC_PYTHON]}"}
+    return {"lac+rules": "not scored: give --lac-python PATH (a Python with LAC; see models/taggers.py)"}
 
 
 BASELINES: dict[str, Callable[[Sequence[Record]], Predictor]] = {

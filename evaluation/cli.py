@@ -36,7 +36,18 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument(
         "--train", nargs="*", default=[], help="with --predictions: training data for the dictionary baseline"
     )
+    p.add_argument(
+        "--corpus",
+        metavar="DIR",
+        help="corpus text folder that standoff gold (data/news/) points into (default $ZHNER_CORPUS)",
+    )
     p.add_argument("--out", help="report directory (default reports/<model or prediction file name>)")
+    p.add_argument(
+        "--lac-python",
+        metavar="PYTHON",
+        help="interpreter of an environment with LAC (paddlepaddle): adds the lac+rules baseline "
+        "(default $ZHNER_LAC_PYTHON; without it the report says the row is missing)",
+    )
     p.add_argument("--verbose", action="store_true", help="show tracebacks")
     return p
 
@@ -58,6 +69,12 @@ def build_cv_parser(prog: str) -> argparse.ArgumentParser:
         help="config override, as in `zhner train`",
     )
     p.add_argument("--out", help="report directory (default reports/cv-<config name>)")
+    p.add_argument(
+        "--lac-python",
+        metavar="PYTHON",
+        help="interpreter of an environment with LAC (paddlepaddle): adds the lac+rules baseline "
+        "(default $ZHNER_LAC_PYTHON; without it the report says the row is missing)",
+    )
     p.add_argument("--verbose", action="store_true", help="show tracebacks and training logs")
     return p
 
@@ -67,6 +84,12 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner evaluate") -> int
     cv = bool(argv) and argv[0] == "cv"
     args = (build_cv_parser(prog) if cv else build_parser(prog)).parse_args(argv[1:] if cv else argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR, format="%(message)s")
+    if args.lac_python:
+        import os
+
+        from evaluation.baselines import LAC_PYTHON
+
+        os.environ[LAC_PYTHON] = args.lac_python
 
     from annotate.gold import GoldError
     from evaluation import report as rep
@@ -93,13 +116,13 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner evaluate") -> int
             )
             out = args.out or f"reports/cv-{Path(args.config).stem}"
         elif args.model:
-            report = evaluate_model(args.model, args.data)
+            report = evaluate_model(args.model, args.data, corpus=args.corpus)
             out = args.out or f"reports/{Path(args.model).name}"
         elif args.baseline:
-            report = evaluate_baseline(args.baseline, args.data, train=args.train)
+            report = evaluate_baseline(args.baseline, args.data, train=args.train, corpus=args.corpus)
             out = args.out or f"reports/baseline-{args.baseline}"
         else:
-            report = evaluate_predictions(args.predictions, args.data, train=args.train)
+            report = evaluate_predictions(args.predictions, args.data, train=args.train, corpus=args.corpus)
             out = args.out or f"reports/{Path(args.predictions).stem}"
     except (GoldError, EvaluationError, ModelDirError, BaseModelError, ConfigError, ValueError) as e:
         if args.verbose:

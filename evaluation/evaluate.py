@@ -13,7 +13,7 @@ from pathlib import Path
 from annotate.gold import GoldError, Record, read_gold, read_many, write_gold
 from annotate.schema import LABELS, Span
 from evaluation import report as rep
-from evaluation.baselines import BASELINES
+from evaluation.baselines import active, notes
 from models.lexicon import match as match_lexicon
 
 
@@ -23,7 +23,7 @@ class EvaluationError(ValueError):
 
 def baseline_predictions(train: Sequence[Record], test: Sequence[Record]) -> dict[str, list[list[Span]]]:
     out = {}
-    for name, factory in BASELINES.items():
+    for name, factory in active().items():
         predict = factory(train)
         out[name] = [predict(r.text) for r in test]
     return out
@@ -42,36 +42,49 @@ def match_predictions(gold: Sequence[Record], pred: Sequence[Record], pred_name:
 
 
 def evaluate_predictions(
-    predictions: str | Path, data: Sequence[str | Path], *, train: Sequence[str | Path] = ()
+    predictions: str | Path,
+    data: Sequence[str | Path],
+    *,
+    train: Sequence[str | Path] = (),
+    corpus: str | Path | None = None,
 ) -> dict:
     """Report for a prediction file (gold format) against gold files; baselines fit on ``train`` if given."""
-    gold = read_many(data)
-    pred = match_predictions(gold, read_gold(predictions), str(predictions))
-    train_recs = read_many(train) if train else []
+    gold = read_many(data, corpus=corpus)
+    pred = match_predictions(gold, read_gold(predictions, corpus=corpus), str(predictions))
+    train_recs = read_many(train, corpus=corpus) if train else []
     systems = {rep.MAIN: pred, **baseline_predictions(train_recs, gold)}
-    about = {"predictions": str(predictions), "data": ", ".join(map(str, data))}
+    about = {"predictions": str(predictions), "data": ", ".join(map(str, data)), **notes()}
     if not train_recs:
         about["dictionary baseline"] = "no training data given (--train): the dictionary is empty"
     return rep.build(gold, systems, title=f"Evaluation of {Path(predictions).name}", about=about)
 
 
-def evaluate_baseline(name: str, data: Sequence[str | Path], *, train: Sequence[str | Path] = ()) -> dict:
+def evaluate_baseline(
+    name: str, data: Sequence[str | Path], *, train: Sequence[str | Path] = (), corpus: str | Path | None = None
+) -> dict:
     """Report for one baseline as the main system (e.g. the METRIC rules on text they were not written from)."""
-    if name not in BASELINES:
-        raise EvaluationError(f"unknown baseline {name!r}; choose one of: {', '.join(sorted(BASELINES))}")
-    gold = read_many(data)
-    train_recs = read_many(train) if train else []
+    if name not in active():
+        raise EvaluationError(f"unknown baseline {name!r}; choose one of: {', '.join(sorted(active()))}")
+    gold = read_many(data, corpus=corpus)
+    train_recs = read_many(train, corpus=corpus) if train else []
     preds = baseline_predictions(train_recs, gold)
     systems = {name: preds.pop(name), **preds}
-    about = {"system": f"baseline {name}", "data": ", ".join(map(str, data)), "train": ", ".join(map(str, train))}
+    about = {
+        "system": f"baseline {name}",
+        "data": ", ".join(map(str, data)),
+        "train": ", ".join(map(str, train)),
+        **notes(),
+    }
     return rep.build(gold, systems, title=f"Baseline {name}", about=about)
 
 
-def evaluate_model(model: str | Path, data: Sequence[str | Path], *, batch_size: int = 32) -> dict:
+def evaluate_model(
+    model: str | Path, data: Sequence[str | Path], *, batch_size: int = 32, corpus: str | Path | None = None
+) -> dict:
     """Predict ``data`` with a model directory and score it; says how much of ``data`` the model was trained on."""
     from inference import Extractor
 
-    gold = read_many(data)
+    gold = read_many(data, corpus=corpus)
     extractor = Extractor.load(model)
     lexicon_mode, rules_mode = extractor.meta.lexicon, extractor.meta.rules
     extractor.meta.rules = extractor.meta.lexicon = "none"  # the model alone; the report adds the rest
@@ -85,7 +98,7 @@ def evaluate_model(model: str | Path, data: Sequence[str | Path], *, batch_size:
     for f in train_files:
         # a training file that moved only makes the dictionary baseline smaller
         with contextlib.suppress(GoldError):
-            train_recs += read_gold(f)
+            train_recs += read_gold(f, corpus=corpus or data_cfg.get("corpus") or None)
     seen_texts = {r.text for r in train_recs}
     overlap = sum(r.text in seen_texts for r in gold)
     about = {
@@ -95,6 +108,7 @@ def evaluate_model(model: str | Path, data: Sequence[str | Path], *, batch_size:
         "training files of the model": ", ".join(train_files) or "unknown",
         "output": f"model.lexicon = {lexicon_mode}, model.rules = {rules_mode}: `zhner predict` gives the "
         f"'{rep.configured_row(lexicon_mode, rules_mode)}' row; 'model' is the network alone",
+        **notes(),
     }
     if overlap:
         about["WARNING"] = (
@@ -136,8 +150,9 @@ def cross_validate(
     from train.run import expand, run
 
     base = load_config(config, list(overrides))
-    records = read_many(expand(base.data.train))
-    extra = read_many(expand(base.data.extra)) if base.data.extra else []
+    corpus = base.data.corpus or None
+    records = read_many(expand(base.data.train), corpus=corpus)
+    extra = read_many(expand(base.data.extra), corpus=corpus) if base.data.extra else []
     per_fold: list[dict] = []
     pooled: dict[str, dict[str, list[Span]]] = {}
     pooled_lexicon: dict[str, list[Span]] = {}
@@ -208,6 +223,7 @@ def cross_validate(
         "baselines": "fit on each fold's training part (plus the extra training files) only",
         "output": f"model.lexicon = {base.model.lexicon}, model.rules = {base.model.rules}: this config's output is "
         f"the '{rep.configured_row(base.model.lexicon, base.model.rules)}' row; 'model' is the network alone",
+        **notes(),
     }
     lexicon_spans = [pooled_lexicon[x.id] for x in records]
     return rep.build(

@@ -43,8 +43,9 @@ def hybrids(
     if lexicon_spans is not None and lexicon_mode != "none":
         for mode in (lexicon_mode, *(m for m in LEXICON_MODES if m not in ("none", lexicon_mode))):
             lex = [combine_lexicon(list(p), list(x), mode) for p, x in zip(pred, lexicon_spans, strict=True)]
-            if mode == lexicon_mode:
+            if mode == lexicon_mode:  # the configured lexicon mode with every rules mode: its output row exists
                 out[f"{name}+lexicon-{mode}"] = lex
+                out[f"{name}+lexicon-{mode}+rules-fill"] = [combine(p, r, "fill") for p, r in zip(lex, rules)]
             out[f"{name}+lexicon-{mode}+rules-override"] = [combine(p, r, "override") for p, r in zip(lex, rules)]
     return out
 

@@ -58,7 +58,7 @@ def read_inputs(inputs: Sequence[str], stdin_format: str, failures: Failures) ->
     """Documents from every input, lazily, in order."""
     for name in inputs or ["-"]:
         if name == "-":
-            stream = _stdin_lines()
+            stream = _stdin_lines(failures)
             yield from (
                 _jsonl_docs(stream, "<stdin>", failures) if stdin_format == "jsonl" else _line_docs(stream, failures)
             )
@@ -79,21 +79,21 @@ def read_inputs(inputs: Sequence[str], stdin_format: str, failures: Failures) ->
             yield Doc(name, text, {})
 
 
-def _stdin_lines() -> Iterator[tuple[int, str]]:
+def _stdin_lines(failures: Failures) -> Iterator[tuple[int, str]]:
     stream = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
     if stream is None:
         yield from enumerate(sys.stdin, 1)
         return
-    yield from _decoded(stream, "<stdin>", None)
+    yield from _decoded(stream, "<stdin>", failures)
 
 
-def _decoded(fh, name: str, failures: Failures | None) -> Iterator[tuple[int, str]]:
+def _decoded(fh, name: str, failures: Failures) -> Iterator[tuple[int, str]]:
+    """Each line decoded as UTF-8; a line that is not is reported (never dropped silently) and skipped."""
     for n, raw in enumerate(fh, 1):
         try:
             yield n, raw.decode("utf-8")
         except UnicodeDecodeError as e:
-            if failures is not None:
-                failures.report(f"{name}:{n}", f"invalid UTF-8 at byte offset {e.start}; line skipped")
+            failures.report(f"{name}:{n}", f"invalid UTF-8 at byte offset {e.start}; line skipped")
 
 
 def _line_docs(lines: Iterator[tuple[int, str]], failures: Failures) -> Iterator[Doc]:
@@ -113,7 +113,13 @@ def _jsonl_docs(lines: Iterator[tuple[int, str]], name: str, failures: Failures)
             failures.report(f"{name}:{n}", f"invalid JSON: {e.msg}; line skipped")
             continue
         if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-            failures.report(f"{name}:{n}", 'no "text" string; line skipped')
+            got = type(obj.get("text")).__name__ if isinstance(obj, dict) and "text" in obj else "nothing"
+            failures.report(f"{name}:{n}", f'"text" must be a string, got {got}; line skipped')
+            continue
+        try:
+            obj["text"].encode("utf-8")
+        except UnicodeEncodeError as e:
+            failures.report(f"{name}:{n}", f'"text" holds a lone surrogate at character {e.start}; line skipped')
             continue
         meta = {k: v for k, v in obj.items() if k not in ("id", "text", "entities", "scores")}
         yield Doc(str(obj.get("id", f"{Path(name).stem}-{n}")), obj["text"], meta)

@@ -18,8 +18,10 @@ text to its ORG/LOC spans; a tagger whose package is missing raises
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TextIO
 
 from annotate.schema import Span
 
@@ -88,3 +90,57 @@ def get_tagger(name: str) -> Tagger:
     if name not in TAGGERS:
         raise ValueError(f"tagger {name!r}: choose one of {', '.join(sorted(TAGGERS))}")
     return TAGGERS[name]()
+
+
+def serve(name: str, lines: Iterable[str], out: TextIO) -> None:
+    """One JSON line of spans ``[[start, end, label], ...]`` for each JSON-string line of text, flushed each time."""
+    tagger = get_tagger(name)
+    for line in lines:
+        spans = tagger(json.loads(line))
+        out.write(json.dumps([s.to_list() for s in spans]) + "\n")
+        out.flush()
+
+
+class ExternalTagger:
+    """A tagger run by another Python (its own environment: LAC needs paddlepaddle and numpy<2).
+
+    ``python`` is that environment's interpreter; the project's root goes on its ``PYTHONPATH``, and only
+    this module and :mod:`annotate.schema` are imported there (no torch). Texts go one JSON line at a time.
+    """
+
+    def __init__(self, name: str, python: str) -> None:
+        import os
+        import subprocess
+        from pathlib import Path
+
+        root = str(Path(__file__).resolve().parents[1])
+        env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        if not Path(python).is_file():
+            raise TaggerUnavailable(f"{python}: no such Python interpreter (the environment for the {name} tagger)")
+        self.proc = subprocess.Popen(
+            [python, "-m", "models.taggers", name],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            env=env,
+            cwd=root,
+        )
+
+    def __call__(self, text: str) -> list[Span]:
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(json.dumps(text) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise TaggerUnavailable(f"the external tagger stopped (exit status {self.proc.poll()}); see its stderr")
+        return [Span.from_list(s) for s in json.loads(line)]
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+if __name__ == "__main__":  # python -m models.taggers lac  (JSON-string lines in, span lists out)
+    serve(sys.argv[1], sys.stdin, sys.stdout)

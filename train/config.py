@@ -56,6 +56,11 @@ class DataConfig:
         ["data/authored/*.jsonl"],
         "gold JSONL files (globs allowed) always added to training, never cut into dev or test folds",
     )
+    corpus: str = _f(
+        "",
+        "corpus text folder that standoff gold files (data/news/) point into, e.g. ../shared/corpus/text; "
+        "empty: $ZHNER_CORPUS",
+    )
     folds: int = _f(5, "folds the train files are cut into when dev is empty")
     dev_fold: int = _f(0, "which fold is the dev set when dev is empty")
     fold_seed: int = _f(13, "seed of the fold assignment (as `zhner annotate folds --seed`)")

@@ -75,9 +75,10 @@ def split_data(cfg: Config) -> Split:
     ``data.extra`` files are added to training only; augmentation copies are
     made from the training part only, after the dev split.
     """
-    records = read_many(expand(cfg.data.train))
+    corpus = cfg.data.corpus or None
+    records = read_many(expand(cfg.data.train), corpus=corpus)
     if cfg.data.dev:
-        train, dev = records, read_many(expand(cfg.data.dev))
+        train, dev = records, read_many(expand(cfg.data.dev), corpus=corpus)
         how = f"dev = {', '.join(cfg.data.dev)}"
     else:
         folds = assign_folds([r.id for r in records], cfg.data.folds, cfg.data.fold_seed)
@@ -87,7 +88,7 @@ def split_data(cfg: Config) -> Split:
     if cfg.data.limit:
         train = train[: cfg.data.limit]
     if cfg.data.extra:
-        extra = read_many(expand(cfg.data.extra))
+        extra = read_many(expand(cfg.data.extra), corpus=corpus)
         clash = {r.id for r in extra} & {r.id for r in records}
         if clash:
             raise ConfigError(f"data.extra repeats ids of data.train, e.g. {sorted(clash)[:3]}")

@@ -137,3 +137,21 @@ def test_report_scores_every_lexicon_mode_with_the_rules() -> None:
     assert "model+lexicon-fill" not in systems  # only the configured mode gets a row without the rules
     assert systems["model+lexicon-fill+rules-override"]["strict"]["micro"]["f1"] == 1.0  # the model's span stands
     assert systems["model+lexicon-first+rules-override"]["strict"]["micro"]["f1"] == 0.5  # the known short name wins
+
+
+@pytest.mark.parametrize("lexicon_mode", ["none", "fill", "first"])
+@pytest.mark.parametrize("rules_mode", ["none", "fill", "override"])
+def test_configured_row_is_built_for_every_mode_pair(lexicon_mode, rules_mode) -> None:
+    """The row a config's output is named by exists in its report, for every lexicon × rules pair."""
+    from annotate.gold import Record
+    from annotate.schema import Span
+
+    records = [Record("a", "海康威视新增3家工厂", [Span(0, 4, "ORG"), Span(6, 8, "METRIC")])]
+    report = rep.build(
+        records,
+        {rep.MAIN: [[Span(0, 4, "ORG")]]},
+        title="t",
+        lexicon_spans=[[Span(0, 2, "ORG")]],
+        lexicon_mode=lexicon_mode,
+    )
+    assert rep.configured_row(lexicon_mode, rules_mode) in report["systems"]

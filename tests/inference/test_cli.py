@@ -15,13 +15,17 @@ def test_predict_jsonl_output_validates_and_reports_bad_lines(tiny_model, tmp_pa
         '{"id": "a", "text": "浙江新增4个集群", "source": "x"}\nnot json\n{"id": "b"}\n'.encode()
         + b'{"id": "c", "text": "\xff"}\n'
         + b'{"id": "d", "text": ""}\n'
+        + b'{"id": "e", "text": 7}\n'
+        + b'{"id": "f", "text": "ok \\ud800 bad"}\n'
     )
     out = tmp_path / "out.jsonl"
     rc = main(["--model", str(tiny_model), str(src), "-o", str(out), "-q"])
     err = capsys.readouterr().err
     assert rc == 1
     assert f"{src}:2: invalid JSON: Expecting value; line skipped" in err
-    assert f'{src}:3: no "text" string; line skipped' in err
+    assert f'{src}:3: "text" must be a string, got nothing; line skipped' in err
+    assert f'{src}:6: "text" must be a string, got int; line skipped' in err
+    assert f'{src}:7: "text" holds a lone surrogate at character 3; line skipped' in err
     assert f"{src}:4: invalid UTF-8 at byte offset 21; line skipped" in err
     rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in rows] == ["a", "d"]
@@ -66,3 +70,17 @@ def test_predict_stdin_lines(tiny_model, root) -> None:
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(x) for x in proc.stdout.splitlines()]
     assert [(r["id"], r["text"]) for r in rows] == [("stdin-1", "浙江新增4个集群"), ("stdin-3", "杭州")]
+
+
+def test_predict_stdin_reports_undecodable_line(tiny_model, root) -> None:
+    """An undecodable stdin line is reported as <stdin>:N and the exit status is 1; the others are processed."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "inference", "--model", str(tiny_model), "-q"],
+        input=b"ok\n\xff\xfe bad\nok\n",
+        capture_output=True,
+        cwd=root,
+    )
+    assert proc.returncode == 1
+    assert "<stdin>:2: invalid UTF-8 at byte offset 0; line skipped" in proc.stderr.decode()
+    rows = [json.loads(x) for x in proc.stdout.decode().splitlines()]
+    assert [r["id"] for r in rows] == ["stdin-1", "stdin-3"]
