@@ -41,6 +41,13 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         metavar="DIR",
         help="corpus text folder that standoff gold (data/news/) points into (default $ZHNER_CORPUS)",
     )
+    p.add_argument(
+        "--fold",
+        type=int,
+        metavar="K",
+        help="with --model or --baseline: score only fold K of 5 (seed 13) of --data, the dev split that a "
+        "config training on that file holds out (e.g. the news dev split: --data data/news/train.jsonl --fold 0)",
+    )
     p.add_argument("--out", help="report directory (default reports/<model or prediction file name>)")
     p.add_argument(
         "--lac-python",
@@ -116,10 +123,10 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner evaluate") -> int
             )
             out = args.out or f"reports/cv-{Path(args.config).stem}"
         elif args.model:
-            report = evaluate_model(args.model, args.data, corpus=args.corpus)
+            report = evaluate_model(args.model, args.data, corpus=args.corpus, fold=args.fold)
             out = args.out or f"reports/{Path(args.model).name}"
         elif args.baseline:
-            report = evaluate_baseline(args.baseline, args.data, train=args.train, corpus=args.corpus)
+            report = evaluate_baseline(args.baseline, args.data, train=args.train, corpus=args.corpus, fold=args.fold)
             out = args.out or f"reports/baseline-{args.baseline}"
         else:
             report = evaluate_predictions(args.predictions, args.data, train=args.train, corpus=args.corpus)

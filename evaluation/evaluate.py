@@ -21,6 +21,18 @@ class EvaluationError(ValueError):
     """Inputs that cannot be scored together; the message says which and why."""
 
 
+def only_fold(records: list[Record], fold: int | None, folds: int = 5, seed: int = 13) -> list[Record]:
+    """The records of one fold (as ``zhner annotate folds -k 5 --seed 13``): the dev split a config holds out."""
+    if fold is None:
+        return records
+    from annotate.folds import assign_folds
+
+    if not 0 <= fold < folds:
+        raise EvaluationError(f"--fold {fold}: choose 0 to {folds - 1}")
+    assignment = assign_folds([r.id for r in records], folds, seed)
+    return [r for r in records if assignment[r.id] == fold]
+
+
 def baseline_predictions(train: Sequence[Record], test: Sequence[Record]) -> dict[str, list[list[Span]]]:
     out = {}
     for name, factory in active().items():
@@ -60,12 +72,17 @@ def evaluate_predictions(
 
 
 def evaluate_baseline(
-    name: str, data: Sequence[str | Path], *, train: Sequence[str | Path] = (), corpus: str | Path | None = None
+    name: str,
+    data: Sequence[str | Path],
+    *,
+    train: Sequence[str | Path] = (),
+    corpus: str | Path | None = None,
+    fold: int | None = None,
 ) -> dict:
     """Report for one baseline as the main system (e.g. the METRIC rules on text they were not written from)."""
     if name not in active():
         raise EvaluationError(f"unknown baseline {name!r}; choose one of: {', '.join(sorted(active()))}")
-    gold = read_many(data, corpus=corpus)
+    gold = only_fold(read_many(data, corpus=corpus), fold)
     train_recs = read_many(train, corpus=corpus) if train else []
     preds = baseline_predictions(train_recs, gold)
     systems = {name: preds.pop(name), **preds}
@@ -79,12 +96,17 @@ def evaluate_baseline(
 
 
 def evaluate_model(
-    model: str | Path, data: Sequence[str | Path], *, batch_size: int = 32, corpus: str | Path | None = None
+    model: str | Path,
+    data: Sequence[str | Path],
+    *,
+    batch_size: int = 32,
+    corpus: str | Path | None = None,
+    fold: int | None = None,
 ) -> dict:
     """Predict ``data`` with a model directory and score it; says how much of ``data`` the model was trained on."""
     from inference import Extractor
 
-    gold = read_many(data, corpus=corpus)
+    gold = only_fold(read_many(data, corpus=corpus), fold)
     extractor = Extractor.load(model)
     lexicon_mode, rules_mode = extractor.meta.lexicon, extractor.meta.rules
     extractor.meta.rules = extractor.meta.lexicon = "none"  # the model alone; the report adds the rest
@@ -104,7 +126,7 @@ def evaluate_model(
     about = {
         "model": str(model),
         "base encoder": f"{extractor.meta.base} ({'pretrained' if extractor.meta.base_trained else 'UNTRAINED'})",
-        "data": ", ".join(map(str, data)),
+        "data": ", ".join(map(str, data)) + (f" (fold {fold} of 5, seed 13, only)" if fold is not None else ""),
         "training files of the model": ", ".join(train_files) or "unknown",
         "output": f"model.lexicon = {lexicon_mode}, model.rules = {rules_mode}: `zhner predict` gives the "
         f"'{rep.configured_row(lexicon_mode, rules_mode)}' row; 'model' is the network alone",
