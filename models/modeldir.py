@@ -124,6 +124,7 @@ def read_lexicon(model_dir: str | Path) -> dict[str, str]:
 
 def load(model_dir: str | Path):
     """(model in eval mode, tokenizer, meta) from a directory written by :func:`save`."""
+    import torch
     from transformers import AutoTokenizer
     from transformers.utils import logging as hf_logging
 
@@ -134,7 +135,7 @@ def load(model_dir: str | Path):
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     hf_logging.disable_progress_bar()  # no "Loading weights" bar for a few MB
     try:
-        model = head.from_pretrained(model_dir)
+        model = head.from_pretrained(model_dir, dtype=torch.float32)  # fp32 whatever the storage (fp16 bundles)
     finally:
         hf_logging.enable_progress_bar()
     model.eval()

@@ -3,6 +3,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# The property tests run on a loaded 2-core machine (CI, or beside a training job): no per-example deadline
+# (Hypothesis' default of 200 ms fails there on timing alone), and slow data generation is not an error.
+settings.register_profile("zhner", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("zhner")
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -160,3 +160,27 @@ def test_extractor_lexicon_first_finds_known_names(tiny_model) -> None:
 def test_extractor_reads_the_lexicon_written_by_training(tiny_model) -> None:
     lexicon = Extractor.load(tiny_model).lexicon
     assert lexicon and all(label in ("ORG", "LOC", "HONOR") and len(s) >= 2 for s, label in lexicon.items())
+
+
+def test_model_saved_in_fp16_loads_and_predicts_as_fp32(tiny_model, tmp_path) -> None:
+    """A model directory whose weights are stored in fp16 (a bundle kept in git) predicts like its fp32 self."""
+    import shutil
+
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from inference import Extractor
+
+    half = tmp_path / "half"
+    shutil.copytree(tiny_model, half)
+    weights = half / "model.safetensors"
+    save_file({k: v.half() for k, v in load_file(weights).items()}, weights, metadata={"format": "pt"})
+    config = json.loads((half / "config.json").read_text(encoding="utf-8"))
+    (half / "config.json").write_text(json.dumps({**config, "dtype": "float16"}), encoding="utf-8")  # as save_fp16
+    ex = Extractor.load(half)
+    assert next(ex.model.parameters()).dtype == torch.float32
+    texts = ["浙江新增4个国家先进制造业集群", "杭州海康威视营收增长12%"]
+    full = Extractor.load(tiny_model)
+    assert [[e.span for e in ents] for ents in ex.extract_many(texts)] == [
+        [e.span for e in ents] for ents in full.extract_many(texts)
+    ]

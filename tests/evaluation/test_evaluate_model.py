@@ -1,0 +1,149 @@
+"""zhner evaluate --model: the report scores the model's own predictions, names the row its output is,
+and warns when the evaluated sentences were in the model's training files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from annotate import Span, read_gold, write_gold
+from evaluation import report as rep
+from evaluation.cli import main
+from evaluation.evaluate import evaluate_model
+from inference import Extractor
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def default_output_model(tmp_path_factory, request) -> Path:
+    """The tiny config with the default's output settings: lexicon fill, rules override."""
+    from train.config import load_config
+    from train.run import run
+
+    root = Path(request.config.rootpath)
+    out = tmp_path_factory.mktemp("default-output") / "model"
+    cfg = load_config(root / "configs/tiny.yaml", ["training.epochs=2", "model.lexicon=fill", "model.rules=override"])
+    run(cfg, output=out, progress=False)
+    return out
+
+
+@pytest.fixture
+def at_root(root, monkeypatch) -> Path:
+    monkeypatch.chdir(root)  # a model's zhner.json names its training files relative to the project
+    return root
+
+
+def spans_of(results) -> list[list]:
+    return [[e.span for e in ents] for ents in results]
+
+
+def keep_rows(monkeypatch) -> dict[str, list]:
+    """Every row the report builds from the model's predictions (evaluation.report.hybrids), by name."""
+    rows: dict[str, list] = {}
+    real = rep.hybrids
+
+    def keep(*args, **kwargs):
+        out = real(*args, **kwargs)
+        rows.update(out)
+        return out
+
+    monkeypatch.setattr(rep, "hybrids", keep)
+    return rows
+
+
+def test_the_configured_row_is_what_the_extractor_outputs(default_output_model, at_root, monkeypatch) -> None:
+    """Sentence by sentence, the report row named by configured_row(lexicon, rules) holds exactly the
+    spans the loaded Extractor gives with the model's own lexicon and rules; its scores are theirs."""
+    gold_file = at_root / "data/gold/article.jsonl"
+    gold = read_gold(gold_file)
+    rows = keep_rows(monkeypatch)
+    report = evaluate_model(default_output_model, [gold_file])
+
+    ex = Extractor.load(default_output_model)
+    assert (ex.meta.lexicon, ex.meta.rules) == ("fill", "override")
+    row = rep.configured_row(ex.meta.lexicon, ex.meta.rules)
+    assert row == "model+lexicon-fill+rules-override"
+    assert f"'{row}' row" in report["about"]["output"]
+    output = spans_of(ex.extract_many([r.text for r in gold]))
+    assert rows[row] == output
+    assert report["systems"][row]["strict"] == rep.score_system(gold, output)["strict"]
+    # the row is not the network alone, nor the network with only one of its two additions
+    assert output != rows["model+rules-override"]
+    assert output != rows["model+lexicon-fill"]
+    ex.meta.lexicon = ex.meta.rules = "none"
+    alone = spans_of(ex.extract_many([r.text for r in gold]))
+    assert output != alone
+    assert [[tuple(s) for s in e["pred"]] for e in report["examples"]] == [
+        [(s.start, s.end, s.label) for s in p] for p in alone
+    ]
+
+
+@pytest.mark.parametrize("lexicon", ["none", "fill", "first"])
+@pytest.mark.parametrize("rules", ["none", "fill", "override"])
+def test_every_output_setting_has_its_row(default_output_model, at_root, tmp_path, monkeypatch, lexicon, rules):
+    """For each model.lexicon x model.rules a model directory can carry, the configured row is its output."""
+    model = tmp_path / "model"
+    shutil.copytree(default_output_model, model)
+    meta = json.loads((model / "zhner.json").read_text(encoding="utf-8"))
+    (model / "zhner.json").write_text(json.dumps({**meta, "lexicon": lexicon, "rules": rules}), encoding="utf-8")
+    gold = read_gold(at_root / "data/gold/article.jsonl")[:12]
+    gold_file = tmp_path / "gold.jsonl"
+    write_gold(gold_file, gold)
+    rows = keep_rows(monkeypatch)
+    report = evaluate_model(model, [gold_file])
+    output = spans_of(Extractor.load(model).extract_many([r.text for r in gold]))
+    row = rep.configured_row(lexicon, rules)
+    assert report["systems"][row]["strict"] == rep.score_system(gold, output)["strict"]
+    if row != rep.MAIN:
+        assert rows[row] == output
+    else:
+        assert [[Span.from_list(s) for s in e["pred"]] for e in report["examples"]] == output
+
+
+def test_evaluate_model_cli_warns_about_training_sentences(tiny_model, at_root, tmp_path, capsys) -> None:
+    """Three article sentences (the tiny model's training file) and three held-out ones: the report and
+    the printed summary say 3 of 6 were training data; the held-out three alone get no warning."""
+    article = read_gold(at_root / "data/gold/article.jsonl")
+    heldout = read_gold(at_root / "data/heldout/news.jsonl")
+    mixed = tmp_path / "mixed.jsonl"
+    write_gold(mixed, [*article[10:13], *heldout[:3]])
+    out = tmp_path / "rep"
+    assert main(["--model", str(tiny_model), "--data", str(mixed), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["about"]["WARNING"].startswith("3 of 6 evaluated sentences are in the model's training files")
+    assert f"- WARNING: {report['about']['WARNING']}" in printed
+    assert report["about"]["training files of the model"] == "data/gold/article.jsonl"
+    assert "UNTRAINED" in report["about"]["base encoder"]
+    assert report["sentences"] == 6 and {"model", "rules-metric", "dictionary"} <= set(report["systems"])
+    assert "| label | gold | model |" in printed
+
+    # the predictions scored (and written) are the model's own
+    ex = Extractor.load(tiny_model)
+    ex.meta.lexicon = ex.meta.rules = "none"
+    expected = spans_of(ex.extract_many([r.text for r in read_gold(mixed)]))
+    written = [json.loads(x) for x in (out / "predictions.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [[tuple(s) for s in w["entities"]] for w in written] == [
+        [(s.start, s.end, s.label) for s in p] for p in expected
+    ]
+
+    unseen = tmp_path / "unseen.jsonl"
+    write_gold(unseen, heldout[:3])
+    assert main(["--model", str(tiny_model), "--data", str(unseen), "--out", str(tmp_path / "rep2")]) == 0
+    assert "WARNING" not in capsys.readouterr().out
+    report = json.loads((tmp_path / "rep2/report.json").read_text(encoding="utf-8"))
+    assert "WARNING" not in report["about"]
+
+
+def test_evaluate_model_cli_missing_model_is_one_line(tmp_path, capsys) -> None:
+    gold = tmp_path / "g.jsonl"
+    gold.write_text('{"id": "a", "text": "浙江", "entities": [[0, 2, "LOC"]]}\n', encoding="utf-8")
+    assert main(["--model", str(tmp_path / "nope"), "--data", str(gold), "--out", str(tmp_path / "r")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "r").exists()
