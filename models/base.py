@@ -78,6 +78,18 @@ def load_tokenizer(base: str, max_length: int = 512):
     tok = AutoTokenizer.from_pretrained(resolve(base))
     if not tok.is_fast:
         raise BaseModelError(f"base model {base!r} has no fast tokenizer (tokenizer.json); the alignment needs one.")
+    return one_piece_per_character(tok)
+
+
+def one_piece_per_character(tok):
+    """A SentencePiece-style tokenizer (Metaspace "▁", e.g. the converted e5) made to give each pre-split
+    character its own piece: without this every character becomes "▁" + the character, and the label lands
+    on the "▁". Other tokenizers (WordPiece BERTs, the project's own) are returned unchanged."""
+    from tokenizers import pre_tokenizers
+
+    pre = tok.backend_tokenizer.pre_tokenizer
+    if type(pre).__name__ == "Metaspace":
+        tok.backend_tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="never")
     return tok
 
 

@@ -43,6 +43,9 @@ class ModelConfig:
     stride: int = _f(64, "tokens shared by consecutive windows")
     rules: str = _f("override", "METRIC rules with the model at prediction time: none, fill or override (models.rules)")
     lexicon: str = _f("fill", "training ORG/LOC/HONOR mentions with the model: none, fill or first (models.lexicon)")
+    freeze_embeddings: bool = _f(
+        False, "keep the encoder's word-embedding table fixed while fine-tuning (a 250 k-piece table such as e5's)"
+    )
     dropout: float | None = _f(
         None, "encoder dropout while fine-tuning (hidden and attention); null: the checkpoint's own (0.1 when bundled)"
     )

@@ -276,6 +276,8 @@ def run(
     model, base_trained = build_token_classifier(
         cfg.model.base, tags, cfg.model.scratch, len(tokenizer), cfg.model.head, cfg.data.scheme, cfg.model.dropout
     )
+    if cfg.model.freeze_embeddings:
+        model.get_input_embeddings().weight.requires_grad_(False)
     if not base_trained:
         log.warning(
             "base encoder: UNTRAINED (random weights, %d layers x %d hidden): scores show what the gold data "
