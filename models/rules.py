@@ -19,22 +19,29 @@ from annotate.schema import Span, merge
 
 _D = "0-9０-９"
 _CN = "零〇一二两三四五六七八九十百千"
-NUM = rf"(?<![A-Za-z0-9.．])(?:[{_D}]+(?:[.．][{_D}]+)?|[{_CN}]+(?:点[{_CN}]+)?)"
+NUM = rf"(?<![A-Za-z0-9.．])(?:[{_D}]+(?:[.．][{_D}]+)?|[{_CN}]+(?:点[{_CN}]+)?|几[十百千万])"
 MULT = r"(?:万亿|亿|万|千)"
 UNIT = (
-    r"(?:个百分点|百分点|%|％|‰|元|美元|欧元|港元|家|个|台套|台|套|辆|吨|千瓦时|千瓦|兆瓦|吉瓦|GWh|MWh|kWh|GW|MW|"
-    r"平方米|平方公里|公里|千米|米|亩|公顷|人次|人|名|项|件|倍|条|座|所|处|位|种|类|款|栋|艘|架|颗|片|"
-    r"只|头|户|层|立方米|升|克|千克|公斤|斤|标准箱|载重吨|席|部门|方|地|市|省|区|县|国|级|大)"
+    r"(?:个百分点|百分点|%|％|‰|元人民币|元港币|元|美元|欧元|港元|港币|家|个|台套|台|套|辆|吨|千瓦时|千瓦|兆瓦|"
+    r"吉瓦|GWh|MWh|kWh|GW|MW|平方米|平方公里|公里|千米|米|亩|公顷|人次|人|名|项|件|倍|条|座|所|处|位数|位|种|"
+    r"大类|类|款|栋|艘|架|颗|片|只|头|户|层|立方米|升|克|千克|公斤|斤|标准箱|载重吨|席|部门|方面|方|地|市|"
+    r"省区|省|区|县|国|级|大|次|轮|场|股|笔|张|折|双|把|副|包|标箱|瓶|盒|箱|袋|枚|根|支|本|份|桶|块|株|棵|匹)"
 )
-PER = r"(?:/(?:吨|年|人|台|辆|件|平方米|亩|千瓦时|度|公斤|克|月|天|个|套))"  # per-unit forms: 500元/吨
-PRE = r"(?:约|(?<!接)近|超|逾|不足)"  # 接近 is a verb of degree: its 近 stays out
+PER = r"(?:/(?:平方米|千瓦时|公斤|[\u4e00-\u9fff]))"  # per-unit forms: 500元/吨, 1499元/瓶
+PRE = r"(?:大约|约|(?<!接)近|超|逾|不足|不到|上(?=[百千万]))"  # 接近 is a verb of degree: its 近 stays out
 POST = r"(?:余|多|以上|左右)"
 QUANTITY = rf"{PRE}?{NUM}{POST}?{MULT}?{POST}?(?:{UNIT}{PER}?{POST}?)"
-PERCENT_CN = rf"{PRE}?(?:百分之[{_CN}]+(?:点[{_CN}]+)?|[{_CN}]+成|[{_CN}]+分之[{_CN}]+|一半)(?:以上|左右)?"
-RANK = rf"(?:第[{_D}{_CN}]+(?:大|位|名|梯队|家|个|艘|条|座|台|辆|架)?|前[{_D}{_CN}]+(?:名|强|位)?)"
-METRIC_RE = re.compile(rf"{RANK}|{PERCENT_CN}|{QUANTITY}")
+# a multiplier is the unit of an amount written without one (成交2820亿, 24.09万): Arabic digits, or 亿/万亿
+BARE = rf"{PRE}?(?:(?<![A-Za-z0-9.．])[{_D}]+(?:[.．][{_D}]+)?{POST}?(?:万亿|亿|万)|[{_CN}]+(?:万亿|亿)){POST}?(?![\u4e00-\u9fff])"
+PERCENT_CN = rf"{PRE}?(?:百分之[{_CN}]+(?:点[{_CN}]+)?|[{_CN}{_D}]+成|[{_CN}]+分之[{_CN}]+|一半)(?:以上|左右)?"
+RANK = rf"(?:第[{_D}{_CN}]+(?:大|位|名|梯队|家|个|艘|条|座|台|辆|架|张|笔|只)?|前[{_D}{_CN}]+(?:名|强|位|大|只|家|个)?)"
+METRIC_RE = re.compile(rf"{RANK}|{PERCENT_CN}|{QUANTITY}|{BARE}")
 # what the spec keeps out: dates, durations, edition, batch and phase numbers, generations, 一 as an article
-NOT_AFTER = re.compile(r"^(?:[.．][0-9]+)?(?:年|月|日|号|世纪|年代|季度|届|批|次|期|代|周年)")
+NOT_AFTER = re.compile(
+    r"^(?:[.．][0-9]+)?(?:年|月|日|号|世纪|年代|季度|届|批|期|代|周年|个月|个季度|个小时|小时|天|周|财季|季)"
+)
+ORDINAL_AFTER = re.compile(r"^(?:次|届|批|期)")  # 第二次发布: an ordinal of occurrence (a count, 3次, is a figure)
+CONGRESS = re.compile(r"^(?:以来|精神|报告|代表|召开|期间)")  # 党的十八大以来: a congress, not 七大 in 七大产业
 ARTICLE_ONE = re.compile(rf"^{PRE}?一(?:个|批|条|张|家|项|种|座|位|名|件|次|片|些|体|大批|大|方|地|级)$")
 
 
@@ -44,13 +51,21 @@ def metric_rules(text: str) -> list[Span]:
     >>> t = "营收3.9万亿元,占53%,超12万辆,居全国第二,2024年,一批企业"
     >>> [s.text_in(t) for s in metric_rules(t)]
     ['3.9万亿元', '53%', '超12万辆', '第二']
+
+    Forms of published financial news (the published-news train split, data/news):
+
+    >>> t = "注册资本1.88亿元人民币,售价1499元/瓶,成交2820亿,加息3次,不到2亿元,上百家企业,前11个月,党的十八大以来"
+    >>> [s.text_in(t) for s in metric_rules(t)]
+    ['1.88亿元人民币', '1499元/瓶', '2820亿', '3次', '不到2亿元', '上百家']
     """
     spans = []
     for m in METRIC_RE.finditer(text):
         surface = m.group()
         if NOT_AFTER.match(text[m.end() :]) or ARTICLE_ONE.match(surface):
             continue
-        if surface.startswith("第") and NOT_AFTER.match(text[m.end() :]):
+        if surface.startswith("第") and (NOT_AFTER.match(text[m.end() :]) or ORDINAL_AFTER.match(text[m.end() :])):
+            continue
+        if surface.endswith("大") and CONGRESS.match(text[m.end() :]):
             continue
         spans.append(Span(m.start(), m.end(), "METRIC"))
     return spans
