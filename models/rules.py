@@ -27,11 +27,11 @@ UNIT = (
     r"大类|类|款|栋|艘|架|颗|片|只|头|户|层|立方米|升|克|千克|公斤|斤|标准箱|载重吨|席|部门|方面|方|地|市|"
     r"省区|省|区|县|国|级|大|次|轮|场|股|笔|张|折|双|把|副|包|标箱|瓶|盒|箱|袋|枚|根|支|本|份|桶|块|株|棵|匹)"
 )
-PER = r"(?:/(?:平方米|千瓦时|公斤|[\u4e00-\u9fff]))"  # per-unit forms: 500元/吨, 1499元/瓶
+PER = r"(?:/(?:平方米|千瓦时|公斤|[\u4e00-\u9fff]))"  # per-unit forms: 500元/吨, 899元/瓶
 PRE = r"(?:大约|约|(?<!接)近|超|逾|不足|不到|上(?=[百千万]))"  # 接近 is a verb of degree: its 近 stays out
 POST = r"(?:余|多|以上|左右)"
 QUANTITY = rf"{PRE}?{NUM}{POST}?{MULT}?{POST}?(?:{UNIT}{PER}?{POST}?)"
-# a multiplier is the unit of an amount written without one (成交2820亿, 24.09万): Arabic digits, or 亿/万亿
+# a multiplier is the unit of an amount written without one (成交1000亿, 3.5万): Arabic digits, or 亿/万亿
 BARE = rf"{PRE}?(?:(?<![A-Za-z0-9.．])[{_D}]+(?:[.．][{_D}]+)?{POST}?(?:万亿|亿|万)|[{_CN}]+(?:万亿|亿)){POST}?(?![\u4e00-\u9fff])"
 PERCENT_CN = rf"{PRE}?(?:百分之[{_CN}]+(?:点[{_CN}]+)?|[{_CN}{_D}]+成|[{_CN}]+分之[{_CN}]+|一半)(?:以上|左右)?"
 RANK = rf"(?:第[{_D}{_CN}]+(?:大|位|名|梯队|家|个|艘|条|座|台|辆|架|张|笔|只)?|前[{_D}{_CN}]+(?:名|强|位|大|只|家|个)?)"
@@ -54,9 +54,9 @@ def metric_rules(text: str) -> list[Span]:
 
     Forms of published financial news (the published-news train split, data/news):
 
-    >>> t = "注册资本1.88亿元人民币,售价1499元/瓶,成交2820亿,加息3次,不到2亿元,上百家企业,前11个月,党的十八大以来"
+    >>> t = "注册资本2.5亿元人民币,售价899元/瓶,成交1000亿,加息3次,不到5亿元,上百家企业,前11个月,党的十八大以来"
     >>> [s.text_in(t) for s in metric_rules(t)]
-    ['1.88亿元人民币', '1499元/瓶', '2820亿', '3次', '不到2亿元', '上百家']
+    ['2.5亿元人民币', '899元/瓶', '1000亿', '3次', '不到5亿元', '上百家']
     """
     spans = []
     for m in METRIC_RE.finditer(text):

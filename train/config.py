@@ -34,8 +34,9 @@ def _f(default, doc: str, **kw):
 @dataclass
 class ModelConfig:
     base: str = _f(
-        "models/bundled/zh-char-transfer",
-        "a local directory (the bundled encoder + ORG/LOC stage by default), a hub name, or 'scratch' (untrained BERT)",
+        "models/bundled/zh-char-news",
+        "a local directory (by default the bundled encoder + ORG/LOC stage + published-news stage), a hub name, "
+        "or 'scratch' (untrained BERT)",
     )
     head: str = _f("softmax", "classification head (see models.heads.HEADS)")
     scratch: ScratchSize = _f(ScratchSize(), "size of the 'scratch' encoder")
