@@ -32,7 +32,10 @@ PRE = r"(?:大约|约|(?<!接)近|超|逾|不足|不到|上(?=[百千万]))"  # 
 POST = r"(?:余|多|以上|左右)"
 QUANTITY = rf"{PRE}?{NUM}{POST}?{MULT}?{POST}?(?:{UNIT}{PER}?{POST}?)"
 # a multiplier is the unit of an amount written without one (成交1000亿, 3.5万): Arabic digits, or 亿/万亿
-BARE = rf"{PRE}?(?:(?<![A-Za-z0-9.．])[{_D}]+(?:[.．][{_D}]+)?{POST}?(?:万亿|亿|万)|[{_CN}]+(?:万亿|亿)){POST}?(?![\u4e00-\u9fff])"
+BARE = (
+    rf"{PRE}?(?:(?<![A-Za-z0-9.．])[{_D}]+(?:[.．][{_D}]+)?{POST}?(?:万亿|亿|万)|[{_CN}]+(?:万亿|亿))"
+    rf"{POST}?(?![\u4e00-\u9fff])"
+)
 PERCENT_CN = rf"{PRE}?(?:百分之[{_CN}]+(?:点[{_CN}]+)?|[{_CN}{_D}]+成|[{_CN}]+分之[{_CN}]+|一半)(?:以上|左右)?"
 RANK = rf"(?:第[{_D}{_CN}]+(?:大|位|名|梯队|家|个|艘|条|座|台|辆|架|张|笔|只)?|前[{_D}{_CN}]+(?:名|强|位|大|只|家|个)?)"
 METRIC_RE = re.compile(rf"{RANK}|{PERCENT_CN}|{QUANTITY}|{BARE}")
