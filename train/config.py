@@ -84,7 +84,7 @@ class TrainingConfig:
     epochs: int = _f(20, "maximum epochs")
     batch_size: int = _f(8, "sentences (windows) per step, per device")
     grad_accum: int = _f(1, "gradient accumulation steps")
-    learning_rate: float = _f(5e-4, "peak learning rate (small random encoders want more than the usual 5e-5)")
+    learning_rate: float = _f(1e-4, "peak learning rate (1e-4 from the bundled stage; random weights want 5e-4)")
     weight_decay: float = _f(0.01, "AdamW weight decay")
     warmup_ratio: float = _f(0.1, "share of steps for linear warm-up")
     early_stopping: int = _f(5, "stop after this many epochs without a better dev micro-F1 (0: never)")
