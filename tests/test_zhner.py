@@ -26,3 +26,10 @@ def test_zhner_each_stage_has_help(command: str, capsys) -> None:
         main([command, "--help"])
     assert done.value.code == 0
     assert f"zhner {command}" in capsys.readouterr().out
+
+
+def test_zhner_version(capsys) -> None:
+    from importlib.metadata import version
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"zhner {version('zh-industry-ner')}\n"

@@ -1,9 +1,9 @@
 """zhner — entities (ORG, LOC, METRIC, HONOR) in Chinese industrial and economic news.
 
-usage: zhner COMMAND [ARGS ...]      (zhner COMMAND --help for each)
+usage: zhner COMMAND [ARGS ...]      (zhner COMMAND --help for each; zhner --version)
 
 commands, in pipeline order:
-  annotate   make and check gold data: split, validate, stats, convert, agree, folds
+  annotate   make and check gold data: split, validate, resolve, stats, convert, agree, folds
   train      fine-tune an encoder on gold JSONL from a YAML config (configs/)
   evaluate   score a model or a prediction file against gold data; cross-validation
   predict    run a trained model over new text: files, JSONL streams, stdin
@@ -33,6 +33,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__.strip())
         return 0 if argv else 2
+    if argv[0] == "--version":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"zhner {version('zh-industry-ner')}")
+        except PackageNotFoundError:
+            print("zhner (not installed: run from a source tree)")
+        return 0
     command, rest = argv[0], argv[1:]
     if command not in COMMANDS:
         print(f"zhner: unknown command {command!r}; choose one of: {', '.join(COMMANDS)}", file=sys.stderr)
