@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from annotate import gold
+from annotate.standoff import Corpus, corpus_folder
 
 
 class UserError(Exception):
@@ -71,7 +72,7 @@ def _read_text(path: str) -> str:
         raise UserError(f"{path}: not valid UTF-8 (byte {e.start})") from None
 
 
-def _read_records(paths: Sequence[str], corpus: str | None = None) -> list[gold.Record]:
+def _read_records(paths: Sequence[str], corpus: str | Corpus | None = None) -> list[gold.Record]:
     try:
         return gold.read_many(paths, corpus=corpus)
     except gold.GoldError as e:
@@ -109,12 +110,13 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     is printed as file:line: reason, the exit status is 1 and nothing is written. The output holds corpus
     text: write it outside the repository.
     """
-    problems = list(gold.validate(args.files, corpus=args.corpus))
+    corpus = corpus_folder(args.corpus)  # read each corpus file once for both passes
+    problems = list(gold.validate(args.files, corpus=corpus))
     if problems:
         for problem in problems:
             print(problem)
         raise UserError(f"{len(problems)} problem(s): nothing written")
-    records = gold.read_many(args.files, corpus=args.corpus)
+    records = gold.read_many(args.files, corpus=corpus)
     out = Path(args.output)
     repo = Path(__file__).resolve().parents[1]
     if not args.force and out.resolve().is_relative_to(repo) and (repo / ".git").exists():
@@ -197,7 +199,8 @@ def cmd_agree(args: argparse.Namespace) -> int:
     from annotate.agree import agreement, render
 
     try:
-        result = agreement(_read_records([args.a], args.corpus), _read_records([args.b], args.corpus))
+        corpus = corpus_folder(args.corpus)
+        result = agreement(_read_records([args.a], corpus), _read_records([args.b], corpus))
     except ValueError as e:
         raise UserError(str(e)) from None
     print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else render(result))

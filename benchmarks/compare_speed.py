@@ -11,24 +11,14 @@ exists, else the article's sentences. Each model runs its whole output (network,
 from __future__ import annotations
 
 import argparse
-import platform
 import time
 from pathlib import Path
 
 import torch
+from machine import cpu_model  # benchmarks/machine.py (the script's own folder is on sys.path)
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXTS = ROOT.parent / "shared/corpus/text/finre-finance-news-sentences.txt"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def main() -> None:

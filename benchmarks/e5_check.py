@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from machine import cpu_model  # benchmarks/machine.py (the script's own folder is on sys.path)
 
 CORPUS = Path("/work/shared/corpus/text/xwlb-cctv-2023-2024.txt")
 # outside the pass/fail: a run of characters without a piece, combining marks, literal <mask>
@@ -193,16 +194,6 @@ def main() -> int:
     ok = cos.min() >= 0.98 and all(same)
     print("\nPASS" if ok else "\nFAIL", "(target: cosine >= 0.98 on every text, equal token counts)")
     return 0 if ok else 1
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from annotate.gold import GoldError, Record, read_gold, read_many, write_gold
 from annotate.schema import LABELS, Span
+from annotate.standoff import corpus_folder
 from evaluation import report as rep
 from evaluation.baselines import active, notes
 from models.lexicon import match as match_lexicon
@@ -172,7 +173,7 @@ def cross_validate(
     from train.run import expand, run
 
     base = load_config(config, list(overrides))
-    corpus = base.data.corpus or None
+    corpus = corpus_folder(base.data.corpus or None)
     records = read_many(expand(base.data.train), corpus=corpus)
     extra = read_many(expand(base.data.extra), corpus=corpus) if base.data.extra else []
     per_fold: list[dict] = []

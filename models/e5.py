@@ -55,10 +55,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import shutil
 import struct
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +63,7 @@ from pathlib import Path
 import numpy as np
 
 from models.base import BaseModelError
+from models.modeldir import atomic_dir
 
 MAGIC = b"E5S1"
 QK = 32
@@ -419,9 +417,7 @@ def convert(src_bin: str | Path, out_dir: str | Path = DEFAULT_OUTPUT) -> dict:
     f = read_q4(src)
     provenance = {"file": src.name, "bytes": src.stat().st_size, "sha256": _sha256(src), "format": "E5S1"}
     tokenizer = build_tokenizer(f)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         weights = {hf_name(name): np.ascontiguousarray(t) for name, t in f.tensors.items()}
         save_file(weights, str(tmp / "model.safetensors"), metadata={"format": "pt"})
         bert_config(f, provenance).save_pretrained(tmp)
@@ -429,19 +425,6 @@ def convert(src_bin: str | Path, out_dir: str | Path = DEFAULT_OUTPUT) -> dict:
         h = f.header
         card = README.format(source=src.name, pieces=len(f.pieces), sha256=provenance["sha256"], **h.__dict__)
         (tmp / "README.md").write_text(card, encoding="utf-8")
-        tmp.chmod(0o755)  # mkdtemp makes it private; a checkpoint is meant to be shared
-        for item in tmp.iterdir():
-            item.chmod(0o644)
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return {
         "output": str(out),
         "source": str(src),

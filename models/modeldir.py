@@ -9,10 +9,12 @@ whatever extra files the trainer passes (metrics, model card).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,12 +62,9 @@ def save(out_dir: str | Path, model, tokenizer, meta: ModelMeta, extra_files: di
     An interrupted save leaves only a ``.tmp-*`` directory, never an ``out_dir``
     that looks complete. An existing ``out_dir`` is replaced.
     """
-    out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
     from transformers.utils import logging as hf_logging
 
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with atomic_dir(out_dir) as tmp:
         hf_logging.disable_progress_bar()  # no "Writing model shards" bar for a few MB
         try:
             model.save_pretrained(tmp, safe_serialization=True)
@@ -76,6 +75,18 @@ def save(out_dir: str | Path, model, tokenizer, meta: ModelMeta, extra_files: di
         (tmp / META_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         for name, content in (extra_files or {}).items():
             (tmp / name).write_text(content, encoding="utf-8")
+    return Path(out_dir)
+
+
+@contextlib.contextmanager
+def atomic_dir(out_dir: str | Path) -> Iterator[Path]:
+    """A temporary sibling of ``out_dir`` to fill; when the block ends it replaces ``out_dir`` (readable by all),
+    and on any error it is removed, so an interrupted write never leaves an ``out_dir`` that looks complete."""
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        yield tmp
         tmp.chmod(0o755)  # mkdtemp makes it private; a model directory is meant to be shared
         for f in tmp.iterdir():
             f.chmod(0o644)
@@ -89,7 +100,6 @@ def save(out_dir: str | Path, model, tokenizer, meta: ModelMeta, extra_files: di
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return out
 
 
 def read_meta(model_dir: str | Path) -> ModelMeta:

@@ -37,6 +37,7 @@ from transformers import (
 
 from annotate import LABELS, SCHEMES, Record, read_many
 from annotate.folds import assign_folds
+from annotate.standoff import corpus_folder
 from models import modeldir
 from models.base import build_token_classifier, load_tokenizer
 from models.features import Encoded, encode_batch, predict_spans
@@ -75,7 +76,7 @@ def split_data(cfg: Config) -> Split:
     ``data.extra`` files are added to training only; augmentation copies are
     made from the training part only, after the dev split.
     """
-    corpus = cfg.data.corpus or None
+    corpus = corpus_folder(cfg.data.corpus or None)  # one Corpus: each file is read once for all the lists
     records = read_many(expand(cfg.data.train), corpus=corpus)
     if cfg.data.dev:
         train, dev = records, read_many(expand(cfg.data.dev), corpus=corpus)
