@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Sequence
 
@@ -56,9 +57,15 @@ def jieba_factory(train: Sequence[Record]) -> Predictor:
     return jieba_tagger()  # ns -> LOC, nt -> ORG (models.taggers)
 
 
+@functools.cache
+def _external(name: str, python: str) -> ExternalTagger:
+    """One tagger process per interpreter for the whole run (cross-validation asks for it once a fold)."""
+    return ExternalTagger(name, python)
+
+
 def lac_rules_factory(train: Sequence[Record]) -> Predictor:
     """LAC's ORG/LOC, run by ``$ZHNER_LAC_PYTHON``, with the METRIC rules overriding where they overlap."""
-    tagger = ExternalTagger("lac", os.environ[LAC_PYTHON])
+    tagger = _external("lac", os.environ[LAC_PYTHON])
     return lambda text: combine_rules(tagger(text), metric_rules(text), "override")
 
 

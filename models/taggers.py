@@ -105,7 +105,8 @@ class ExternalTagger:
     """A tagger run by another Python (its own environment: LAC needs paddlepaddle and numpy<2).
 
     ``python`` is that environment's interpreter; the project's root goes on its ``PYTHONPATH``, and only
-    this module and :mod:`annotate.schema` are imported there (no torch). Texts go one JSON line at a time.
+    this module and :mod:`annotate.schema` are imported there (no torch). Texts go one JSON line at a time;
+    the process ends with this one (its standard input closes).
     """
 
     def __init__(self, name: str, python: str) -> None:
@@ -135,11 +136,6 @@ class ExternalTagger:
         if not line:
             raise TaggerUnavailable(f"the external tagger stopped (exit status {self.proc.poll()}); see its stderr")
         return [Span.from_list(s) for s in json.loads(line)]
-
-    def close(self) -> None:
-        if self.proc.stdin:
-            self.proc.stdin.close()
-        self.proc.wait(timeout=30)
 
 
 if __name__ == "__main__":  # python -m models.taggers lac  (JSON-string lines in, span lists out)
