@@ -210,7 +210,11 @@ SILVER_HELP = """Silver training data: sentences of an unlabelled corpus labelle
 First the tagger is scored on the project's gold (--gold) so its conventions can be compared
 with the annotation spec; then the silver file is written. Train on it as a transfer source:
 data.transfer: [{path: .cache/silver/lac.jsonl, format: gold, partial: exclude, limit: N}].
-Taggers (models/taggers.py): jieba (pip install jieba), lac (paddlepaddle + LAC, see there).
+Taggers (models/taggers.py): jieba (pip install jieba), lac (paddlepaddle + LAC, see there), or
+none: the sentences only, for a model trained here to label as the teacher of a distillation:
+  zhner train silver --tagger none --exclude data/news/*.jsonl --limit 30000 --output .cache/silver/text.jsonl
+  zhner predict --model runs/e5-news .cache/silver/text.jsonl -o .cache/silver/e5.jsonl
+--exclude drops the corpus lines (and texts) of standoff gold, so no dev or test sentence becomes silver.
 Silver made from ../shared/corpus must not be committed.
 """
 
@@ -219,33 +223,56 @@ def silver_main(argv: Sequence[str], prog: str) -> int:
     p = argparse.ArgumentParser(
         prog=prog, description=SILVER_HELP, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--tagger", default="lac", help="offline tagger: lac or jieba (default lac)")
+    p.add_argument("--tagger", default="lac", help="offline tagger: lac, jieba or none (sentences only; default lac)")
     p.add_argument("--input", nargs="+", default=["../shared/corpus/text"], help="text files or folders")
     p.add_argument("--output", default=".cache/silver/silver.jsonl", help="silver JSONL to write")
     p.add_argument("--limit", type=int, default=20000, help="sentences to write (0: all; default 20000)")
     p.add_argument("--no-rules", action="store_true", help="leave METRIC out (the tagger's ORG/LOC only)")
     p.add_argument("--gold", nargs="*", default=["data/gold/*.jsonl", "data/authored/*.jsonl"], help="gold to compare")
     p.add_argument("--compare-only", action="store_true", help="score the tagger on the gold, write nothing")
+    p.add_argument("--exclude", nargs="*", default=[], help="gold files whose sentences never become silver")
+    p.add_argument("--seed", type=int, help="draw --limit sentences at random with this seed (default: in file order)")
+    p.add_argument("--corpus", default="../shared/corpus/text", help="corpus folder of standoff --exclude gold")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     from annotate import GoldError, read_many
     from models.taggers import TaggerUnavailable, get_tagger
-    from train.silver import compare_with_gold, render_comparison, sentences, silver_records, write_silver
+    from train.silver import (
+        compare_with_gold,
+        excluded_lines,
+        render_comparison,
+        sentence_records,
+        sentences,
+        silver_records,
+        write_silver,
+    )
 
     try:
-        tagger = get_tagger(args.tagger)
-        rules = not args.no_rules
         import glob
 
-        gold = read_many(sorted(f for pattern in args.gold for f in glob.glob(pattern))) if args.gold else []
-        if gold:
-            print(render_comparison(compare_with_gold(gold, tagger, rules), args.tagger))
-        if args.compare_only:
-            return 0
+        exclude_files = sorted(f for pattern in args.exclude for f in glob.glob(pattern))
+        exclude = excluded_lines(read_many(exclude_files, corpus=args.corpus)) if exclude_files else (set(), set())
         from tqdm import tqdm
 
-        lines = tqdm(sentences(args.input), unit=" sentences", total=args.limit or None)
-        counts = write_silver(silver_records(lines, tagger, args.tagger, rules), args.output, args.limit)
+        texts = sentences(args.input, exclude=exclude)
+        if args.seed is not None:
+            import random
+
+            texts = list(texts)
+            random.Random(args.seed).shuffle(texts)
+        lines = tqdm(texts, unit=" sentences", total=args.limit or None)
+        if args.tagger == "none":
+            records = sentence_records(lines)
+        else:
+            tagger = get_tagger(args.tagger)
+            rules = not args.no_rules
+            gold = read_many(sorted(f for pattern in args.gold for f in glob.glob(pattern))) if args.gold else []
+            if gold:
+                print(render_comparison(compare_with_gold(gold, tagger, rules), args.tagger))
+            if args.compare_only:
+                return 0
+            records = silver_records(lines, tagger, args.tagger, rules)
+        counts = write_silver(records, args.output, args.limit)
     except (TaggerUnavailable, GoldError, FileNotFoundError, ValueError) as e:  # ConfigError is a ValueError
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -45,10 +45,38 @@ def silver_records(lines: Iterable[str], tagger: Tagger, name: str, rules: bool 
         yield Record(f"silver-{digest}", text, silver_spans(text, tagger, rules), meta)
 
 
-def sentences(paths: Sequence[str], min_chars: int = 8, max_chars: int = 200) -> Iterator[str]:
-    """Sentences of plain-text files or folders (one paragraph a line), cut at 。！？; deduplicated."""
+def sentence_records(lines: Iterable[str]) -> Iterator[Record]:
+    """Unlabelled sentences as JSONL records ``{"id", "text", "entities": []}``, for a trained model to label.
+
+    The teacher route of issue #19: ``zhner predict --model DIR`` labels them (its default output, all four
+    labels, in the gold format), and the small network trains on them as a transfer source plus the gold.
+    Prediction lives in ``inference/``, which training may not import (../shared/architecture.md).
+    """
+    for text in lines:
+        digest = hashlib.blake2b(text.encode("utf-8"), digest_size=6).hexdigest()
+        yield Record(f"silver-{digest}", text, [], {"source": "silver"})
+
+
+def excluded_lines(records: Iterable[Record]) -> tuple[set[tuple[str, int]], set[str]]:
+    """The corpus lines (file name, 1-based line) of standoff gold, and the gold texts: silver never holds them."""
+    lines = {(r.meta["source"], r.meta["line"]) for r in records if "line" in r.meta and "source" in r.meta}
+    return lines, {r.text for r in records}
+
+
+def sentences(
+    paths: Sequence[str],
+    min_chars: int = 8,
+    max_chars: int = 200,
+    exclude: tuple[set[tuple[str, int]], set[str]] = (set(), set()),
+) -> Iterator[str]:
+    """Sentences of plain-text files or folders (one paragraph a line), cut at 。！？; deduplicated.
+
+    ``exclude`` (from :func:`excluded_lines`) drops whole lines by (file name, line number) and any
+    sentence equal to a gold text, so that no evaluation sentence reaches silver training data.
+    """
     import re
 
+    skip_lines, skip_texts = exclude
     seen: set[bytes] = set()
     files: list[Path] = []
     for p in map(Path, paths):
@@ -60,10 +88,12 @@ def sentences(paths: Sequence[str], min_chars: int = 8, max_chars: int = 200) ->
             raise FileNotFoundError(f"silver input {p} does not exist")
     for f in files:
         with open(f, encoding="utf-8") as fh:
-            for line in fh:
+            for number, line in enumerate(fh, 1):
+                if (f.name, number) in skip_lines:
+                    continue
                 for sent in re.findall(r"[^。！？!?]*[。！？!?]?", line.strip()):
                     sent = sent.strip()
-                    if not (min_chars <= len(sent) <= max_chars):
+                    if not (min_chars <= len(sent) <= max_chars) or sent in skip_texts:
                         continue
                     key = hashlib.blake2b(sent.encode("utf-8"), digest_size=12).digest()
                     if key not in seen:
