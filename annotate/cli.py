@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from annotate import gold
+from annotate.cliargs import add_corpus, add_quiet, add_subcommands, add_verbose, new_parser
 from annotate.standoff import Corpus, corpus_folder
 
 
@@ -88,18 +89,10 @@ def _add_split(p: argparse.ArgumentParser) -> None:
     p.add_argument("--doc-id", help="prefix of the sentence ids (default: the file name without extension)")
 
 
-def _add_corpus(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--corpus",
-        metavar="DIR",
-        help="corpus text folder that standoff lines point into (default $ZHNER_CORPUS; here ../shared/corpus/text)",
-    )
-
-
 def _add_validate(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", help="gold JSONL files")
-    p.add_argument("-q", "--quiet", action="store_true", help="print nothing when all files are valid")
-    _add_corpus(p)
+    add_quiet(p, "print nothing when all files are valid")
+    add_corpus(p)
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
@@ -132,7 +125,7 @@ def _add_resolve(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", help="standoff (or ordinary) gold JSONL files")
     p.add_argument("-o", "--output", required=True, help="gold JSONL to write (with text; keep it outside the repo)")
     p.add_argument("--force", action="store_true", help="allow an output path inside the repository")
-    _add_corpus(p)
+    add_corpus(p)
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -147,7 +140,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def _add_stats(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", help="gold JSONL files")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    _add_corpus(p)
+    add_corpus(p)
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
@@ -182,7 +175,7 @@ def _add_convert(p: argparse.ArgumentParser) -> None:
         default="gold",
         choices=sorted(FORMATS),
         metavar="FMT",
-        help=f"input format: {names} (default: gold)",
+        help=f"input format: {names}",
     )
     p.add_argument(
         "--to",
@@ -190,7 +183,7 @@ def _add_convert(p: argparse.ArgumentParser) -> None:
         default="gold",
         choices=sorted(FORMATS),
         metavar="FMT",
-        help=f"output format: {names} (default: gold)",
+        help=f"output format: {names}",
     )
 
 
@@ -211,7 +204,7 @@ def _add_agree(p: argparse.ArgumentParser) -> None:
     p.add_argument("a", help="annotator A's gold JSONL (the reference)")
     p.add_argument("b", help="annotator B's gold JSONL (same ids and texts)")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    _add_corpus(p)
+    add_corpus(p)
 
 
 def cmd_folds(args: argparse.Namespace) -> int:
@@ -242,10 +235,10 @@ def cmd_folds(args: argparse.Namespace) -> int:
 
 def _add_folds(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="gold JSONL")
-    p.add_argument("-k", type=int, default=5, help="number of folds (default 5)")
-    p.add_argument("--seed", type=int, default=13, help="shuffle seed (default 13)")
-    p.add_argument("-o", "--output", help="write the gold file again with a 'fold' field")
-    p.add_argument("--side", help="write a JSON side file {id: fold}")
+    p.add_argument("-k", type=int, default=5, help="number of folds")
+    p.add_argument("--seed", type=int, default=13, help="shuffle seed")
+    p.add_argument("-o", "--output", help="write the gold file again with a 'fold' field (default: not written)")
+    p.add_argument("--side", help="write a JSON side file {id: fold} (default: not written)")
 
 
 COMMANDS["split"] = (cmd_split, _add_split)
@@ -258,29 +251,17 @@ COMMANDS["folds"] = (cmd_folds, _add_folds)
 
 
 def build_parser(prog: str = "zhner annotate") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--verbose", action="store_true", help="show a traceback on errors")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (func, add) in COMMANDS.items():
-        doc = (func.__doc__ or "").strip()
-        p = sub.add_parser(
-            name,
-            help=doc.splitlines()[0],
-            description=doc,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        add(p)
-        p.set_defaults(func=func)
-    return parser
+    p = new_parser(prog, __doc__)
+    add_verbose(p, "show a traceback on errors")
+    add_subcommands(p, COMMANDS, dest="command", title="commands (COMMAND --help for each)")
+    return p
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "zhner annotate") -> int:
-    parser = build_parser(prog)
-    args = parser.parse_args(argv)
+    p = build_parser(prog)
+    args = p.parse_args(argv)
     if not getattr(args, "func", None):
-        parser.print_help()
+        p.print_help()
         return 2
     try:
         return args.func(args)

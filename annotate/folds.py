@@ -10,8 +10,11 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 
+FOLDS = 5  # the project's k: training's dev fold, `zhner evaluate cv` and `zhner annotate folds`
+FOLD_SEED = 13  # the seed of that assignment, everywhere it is made
 
-def assign_folds(ids: Iterable[str], k: int = 5, seed: int = 13) -> dict[str, int]:
+
+def assign_folds(ids: Iterable[str], k: int = FOLDS, seed: int = FOLD_SEED) -> dict[str, int]:
     """Map each id to a fold in ``0..k-1``; fold sizes differ by at most one.
 
     >>> assign_folds(["a", "b", "c", "d"], k=2, seed=0)

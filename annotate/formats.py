@@ -17,12 +17,16 @@ its error for an unknown name are built from this table.
   count UTF-16 units break this after an emoji: such a file is refused, not
   silently shifted).
 - ``doccano``: doccano's sequence-labelling JSONL, ``{"text", "label": [[s, e, L]]}``.
+
+Outside the table, :func:`read_char_tags` reads the plain char/tag files of
+public corpora (``char TAG``, space-separated, no header) leniently, for
+transfer training and the pretraining corpus.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from annotate.gold import GoldError, Problem, Record, parse_record, read_gold, write_gold
@@ -127,6 +131,30 @@ def _read_tags(scheme: Scheme) -> Reader:
         return records
 
     return read
+
+
+def read_char_tags(path: str | Path, *, sep: str = " ") -> Iterator[tuple[str, list[str]]]:
+    """(text, tags) of each sentence of a plain char/tag file: one ``char<sep>TAG`` a line, a blank line
+    (or one of white space only) between sentences, no header and no escapes (a public corpus).
+
+    Read leniently, nothing is refused: the tag is the last field, an empty character field (the line
+    ``" O"``) is a space, and a tag that is neither ``O`` nor ``X-LABEL`` reads as ``O``.
+    """
+    chars: list[str] = []
+    tags: list[str] = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.rstrip("\n")
+            if not line.strip():
+                if chars:
+                    yield "".join(chars), tags
+                chars, tags = [], []
+                continue
+            ch, _, tag = line.rpartition(sep)
+            chars.append(ch or " ")
+            tags.append(tag if tag == "O" or "-" in tag else "O")
+    if chars:
+        yield "".join(chars), tags
 
 
 # --- Label Studio ---------------------------------------------------------------------------

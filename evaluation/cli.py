@@ -8,6 +8,7 @@
       score a baseline alone (here: the METRIC rules on sentences they were not written from)
   zhner evaluate cv --config configs/default.yaml --folds 5 [--repeats N] [--set key=value]
       train one model per fold, predict the held-out fold, report pooled scores and mean ± std over folds
+      (zhner evaluate cv --help)
 
 Every report has strict entity P/R/F1 per label with 95% bootstrap intervals,
 the nervaluate schemes (strict, exact, partial, type), a type-confusion table,
@@ -25,71 +26,86 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from annotate.cliargs import (
+    add_config,
+    add_corpus,
+    add_overrides,
+    add_quiet,
+    add_subcommands,
+    add_verbose,
+    new_parser,
+    require_subcommand_first,
+)
 
-def build_parser(prog: str) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--model", help="model directory from `zhner train`")
-    src.add_argument("--predictions", help="prediction file in the gold format (e.g. from `zhner predict`)")
-    src.add_argument("--baseline", help="score a baseline as the system: rules-metric, dictionary (needs --train)")
-    p.add_argument("--data", nargs="+", required=True, help="gold JSONL file(s) to score against")
-    p.add_argument(
-        "--train", nargs="*", default=[], help="with --predictions: training data for the dictionary baseline"
+SOURCES = ("--model", "--predictions", "--baseline")  # exactly one without a sub-command
+
+
+def build_parser(prog: str = "zhner evaluate") -> argparse.ArgumentParser:
+    """`zhner evaluate` (score one system, the default) with the sub-parsers of COMMANDS (cv)."""
+    p = new_parser(prog, __doc__)
+    # argparse cannot require these only without a sub-command (it would ask `zhner evaluate cv` for them): main does
+    what = p.add_argument_group(
+        f"what to score (required without a sub-command: one of {', '.join(SOURCES)}, and --data)"
     )
-    p.add_argument(
-        "--corpus",
-        metavar="DIR",
-        help="corpus text folder that standoff gold (data/news/) points into (default $ZHNER_CORPUS)",
+    src = what.add_mutually_exclusive_group()
+    src.add_argument("--model", metavar="DIR", help="model directory from `zhner train`")
+    src.add_argument(
+        "--predictions", metavar="FILE", help="prediction file in the gold format, e.g. from `zhner predict`"
     )
+    src.add_argument(
+        "--baseline", metavar="NAME", help="score a baseline as the system: rules-metric, dictionary (needs --train)"
+    )
+    what.add_argument("--data", nargs="+", metavar="GOLD", help="gold JSONL file(s) to score against")
+    p.add_argument(
+        "--train",
+        nargs="*",
+        default=[],
+        metavar="GOLD",
+        help="training data of the dictionary baseline (with --predictions, or --baseline dictionary)",
+    )
+    add_corpus(p)
     p.add_argument(
         "--fold",
         type=int,
         metavar="K",
         help="with --model or --baseline: score only fold K of 5 (seed 13) of --data, the dev split that a "
-        "config training on that file holds out (e.g. the news dev split: --data data/news/train.jsonl --fold 0)",
+        "config training on that file holds out, e.g. the news dev split: --data data/news/train.jsonl --fold 0 "
+        "(default: all of --data)",
     )
-    p.add_argument("--out", help="report directory (default reports/<model or prediction file name>)")
+    p.add_argument("--out", metavar="DIR", help="report directory (default: reports/<model or prediction file name>)")
+    _add_lac_python(p)
+    add_verbose(p, "show tracebacks")
+    p.set_defaults(func=cmd_evaluate)
+    add_subcommands(
+        p, COMMANDS, dest="command", title="sub-commands (without one: score --model, --predictions or --baseline)"
+    )
+    return p
+
+
+def _add_lac_python(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--lac-python",
         metavar="PYTHON",
         help="interpreter of an environment with LAC (paddlepaddle): adds the lac+rules baseline "
-        "(default $ZHNER_LAC_PYTHON; without it the report says the row is missing)",
+        "(default: $ZHNER_LAC_PYTHON; without it the report says the row is missing)",
     )
-    p.add_argument("--verbose", action="store_true", help="show tracebacks")
-    return p
 
 
-def build_cv_parser(prog: str) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog=f"{prog} cv", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    p.add_argument("--config", default="configs/default.yaml", help="training config (default configs/default.yaml)")
-    p.add_argument("--folds", type=int, default=5, help="number of folds (default 5)")
-    p.add_argument("--repeats", type=int, default=1, help="repeat with fold seeds seed, seed+1, ... (default 1)")
-    p.add_argument("--seed", type=int, default=13, help="fold seed (default 13, as `zhner annotate folds`)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="SECTION.KEY=VALUE",
-        help="config override, as in `zhner train`",
-    )
-    p.add_argument("--out", help="report directory (default reports/cv-<config name>)")
-    p.add_argument(
-        "--lac-python",
-        metavar="PYTHON",
-        help="interpreter of an environment with LAC (paddlepaddle): adds the lac+rules baseline "
-        "(default $ZHNER_LAC_PYTHON; without it the report says the row is missing)",
-    )
-    p.add_argument("--verbose", action="store_true", help="show tracebacks and training logs")
-    return p
+def parse_args(argv: Sequence[str], prog: str = "zhner evaluate") -> argparse.Namespace:
+    """The parsed command line; ``args.func`` runs it. A usage error exits with status 2, as argparse does."""
+    parser = build_parser(prog)
+    args = parser.parse_args(argv)
+    require_subcommand_first(parser, argv, args.command)
+    if args.command is None:
+        if not (args.model or args.predictions or args.baseline):
+            parser.error(f"one of the arguments {' '.join(SOURCES)} is required")
+        if not args.data:
+            parser.error("the following arguments are required: --data")
+    return args
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "zhner evaluate") -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    cv = bool(argv) and argv[0] == "cv"
-    args = (build_cv_parser(prog) if cv else build_parser(prog)).parse_args(argv[1:] if cv else argv)
+    args = parse_args(list(sys.argv[1:] if argv is None else argv), prog)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR, format="%(message)s")
     if args.lac_python:
         import os
@@ -100,37 +116,13 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner evaluate") -> int
 
     from annotate.gold import GoldError
     from evaluation import report as rep
-    from evaluation.evaluate import (
-        EvaluationError,
-        cross_validate,
-        evaluate_baseline,
-        evaluate_model,
-        evaluate_predictions,
-    )
+    from evaluation.evaluate import EvaluationError
     from models.base import BaseModelError
     from models.modeldir import ModelDirError
     from train.config import ConfigError
 
     try:
-        if cv:
-            report = cross_validate(
-                args.config,
-                args.overrides,
-                folds=args.folds,
-                repeats=args.repeats,
-                seed=args.seed,
-                progress=lambda m: print(m, file=sys.stderr),
-            )
-            out = args.out or f"reports/cv-{Path(args.config).stem}"
-        elif args.model:
-            report = evaluate_model(args.model, args.data, corpus=args.corpus, fold=args.fold)
-            out = args.out or f"reports/{Path(args.model).name}"
-        elif args.baseline:
-            report = evaluate_baseline(args.baseline, args.data, train=args.train, corpus=args.corpus, fold=args.fold)
-            out = args.out or f"reports/baseline-{args.baseline}"
-        else:
-            report = evaluate_predictions(args.predictions, args.data, train=args.train, corpus=args.corpus)
-            out = args.out or f"reports/{Path(args.predictions).stem}"
+        report, out = args.func(args)
     except (GoldError, EvaluationError, ModelDirError, BaseModelError, ConfigError, ValueError) as e:
         if args.verbose:
             raise
@@ -147,3 +139,60 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner evaluate") -> int
         print("\nper-fold micro-F1: " + f"{100 * means['micro'][0]:.1f} ± {100 * means['micro'][1]:.1f}")
     print(f"\nreport: {paths[2]} (also report.md, report.json, plots)", file=sys.stderr)
     return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> tuple[dict, str]:
+    """Score a model directory, a baseline or a prediction file (the default); the report and its folder."""
+    from evaluation.evaluate import evaluate_baseline, evaluate_model, evaluate_predictions
+
+    if args.model:
+        report = evaluate_model(args.model, args.data, corpus=args.corpus, fold=args.fold)
+        return report, args.out or f"reports/{Path(args.model).name}"
+    if args.baseline:
+        report = evaluate_baseline(args.baseline, args.data, train=args.train, corpus=args.corpus, fold=args.fold)
+        return report, args.out or f"reports/baseline-{args.baseline}"
+    report = evaluate_predictions(args.predictions, args.data, train=args.train, corpus=args.corpus)
+    return report, args.out or f"reports/{Path(args.predictions).stem}"
+
+
+def cmd_cv(args: argparse.Namespace) -> tuple[dict, str]:
+    """Cross-validation: train one model per fold, predict the held-out fold, report pooled scores.
+
+      zhner evaluate cv --config configs/default.yaml --folds 5
+      zhner evaluate cv --config configs/article.yaml --repeats 3
+      zhner evaluate cv --set model.base=runs/pretrain-mini   # the default config on another encoder
+
+    The folds are drawn at sentence level from the config's training data, as
+    `zhner annotate folds` does (same seed, same folds); each fold's model is
+    trained with the config (and --set) on the other folds. The report pools the
+    held-out predictions of every fold and adds mean ± std of the per-fold scores,
+    with the same tables, baselines and files as `zhner evaluate` (report.json,
+    report.md, report.html and plots under --out).
+    """
+    from evaluation.evaluate import cross_validate
+
+    report = cross_validate(
+        args.config,
+        args.overrides,
+        folds=args.folds,
+        repeats=args.repeats,
+        seed=args.seed,
+        progress=(lambda m: None) if args.quiet else (lambda m: print(m, file=sys.stderr)),
+    )
+    return report, args.out or f"reports/cv-{Path(args.config).stem}"
+
+
+def _add_cv(p: argparse.ArgumentParser) -> None:
+    add_config(p, "configs/default.yaml", "training config of every fold's model")
+    p.add_argument("--folds", type=int, default=5, help="number of folds")
+    p.add_argument("--repeats", type=int, default=1, help="repeat with fold seeds seed, seed+1, ...")
+    p.add_argument("--seed", type=int, default=13, help="fold seed, as `zhner annotate folds --seed` takes it")
+    add_overrides(p)
+    p.add_argument("--out", metavar="DIR", help="report directory (default: reports/cv-<config name>)")
+    _add_lac_python(p)
+    add_quiet(p, "no per-fold progress lines on stderr")
+    add_verbose(p, "show tracebacks and training logs")
+
+
+# sub-command -> (run it, add its options); `zhner evaluate` without one runs cmd_evaluate
+COMMANDS = {"cv": (cmd_cv, _add_cv)}

@@ -10,24 +10,24 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from annotate.folds import FOLD_SEED, FOLDS, assign_folds
 from annotate.gold import GoldError, Record, read_gold, read_many, write_gold
 from annotate.schema import LABELS, Span
 from annotate.standoff import corpus_folder
 from evaluation import report as rep
 from evaluation.baselines import active, notes
 from models.lexicon import match as match_lexicon
+from models.modeldir import BATCH_SIZE
 
 
 class EvaluationError(ValueError):
     """Inputs that cannot be scored together; the message says which and why."""
 
 
-def only_fold(records: list[Record], fold: int | None, folds: int = 5, seed: int = 13) -> list[Record]:
-    """The records of one fold (as ``zhner annotate folds -k 5 --seed 13``): the dev split a config holds out."""
+def only_fold(records: list[Record], fold: int | None, folds: int = FOLDS, seed: int = FOLD_SEED) -> list[Record]:
+    """The records of one fold (as ``zhner annotate folds`` with its defaults): the dev split a config holds out."""
     if fold is None:
         return records
-    from annotate.folds import assign_folds
-
     if not 0 <= fold < folds:
         raise EvaluationError(f"--fold {fold}: choose 0 to {folds - 1}")
     assignment = assign_folds([r.id for r in records], folds, seed)
@@ -100,7 +100,7 @@ def evaluate_model(
     model: str | Path,
     data: Sequence[str | Path],
     *,
-    batch_size: int = 32,
+    batch_size: int = BATCH_SIZE,
     corpus: str | Path | None = None,
     fold: int | None = None,
 ) -> dict:
@@ -108,9 +108,8 @@ def evaluate_model(
     from inference import Extractor
 
     gold = only_fold(read_many(data, corpus=corpus), fold)
-    extractor = Extractor.load(model)
+    extractor = Extractor.load(model, postprocess=False)  # the network alone; the report adds the rest
     lexicon_mode, rules_mode = extractor.meta.lexicon, extractor.meta.rules
-    extractor.meta.rules = extractor.meta.lexicon = "none"  # the model alone; the report adds the rest
     pred = [[e.span for e in ents] for ents in extractor.extract_many([r.text for r in gold], batch_size)]
     lexicon_spans = [match_lexicon(r.text, extractor.lexicon) for r in gold]
     data_cfg = extractor.meta.config.get("data", {})
@@ -127,7 +126,8 @@ def evaluate_model(
     about = {
         "model": str(model),
         "base encoder": f"{extractor.meta.base} ({'pretrained' if extractor.meta.base_trained else 'UNTRAINED'})",
-        "data": ", ".join(map(str, data)) + (f" (fold {fold} of 5, seed 13, only)" if fold is not None else ""),
+        "data": ", ".join(map(str, data))
+        + (f" (fold {fold} of {FOLDS}, seed {FOLD_SEED}, only)" if fold is not None else ""),
         "training files of the model": ", ".join(train_files) or "unknown",
         "output": f"model.lexicon = {lexicon_mode}, model.rules = {rules_mode}: `zhner predict` gives the "
         f"'{rep.configured_row(lexicon_mode, rules_mode)}' row; 'model' is the network alone",
@@ -154,9 +154,9 @@ def cross_validate(
     config: str | Path,
     overrides: Sequence[str] = (),
     *,
-    folds: int = 5,
+    folds: int = FOLDS,
     repeats: int = 1,
-    seed: int = 13,
+    seed: int = FOLD_SEED,
     progress=print,
 ) -> dict:
     """Train one model per fold on the others, predict the held-out fold, and pool the predictions.
@@ -167,7 +167,6 @@ def cross_validate(
     test fold is never seen. The pooled report covers the first repeat (each
     sentence predicted once); the mean ± std covers every fold of every repeat.
     """
-    from annotate.folds import assign_folds
     from inference import Extractor
     from train.config import load_config
     from train.run import expand, run
@@ -192,8 +191,7 @@ def cross_validate(
                 cfg.data.train, cfg.data.dev, cfg.data.limit = [str(train_file)], [], 0
                 out = Path(tmp) / cfg.name
                 result = run(cfg, output=out, progress=False)
-                extractor = Extractor.load(out)
-                extractor.meta.rules = extractor.meta.lexicon = "none"  # the model alone; the report adds the rest
+                extractor = Extractor.load(out, postprocess=False)  # the network alone; the report adds the rest
                 pred = [[e.span for e in ents] for ents in extractor.extract_many([x.text for x in test])]
                 lexicon = [match_lexicon(x.text, extractor.lexicon) for x in test]
                 base_pred = baseline_predictions(train + extra, test)

@@ -30,23 +30,25 @@ def hybrids(
 ) -> dict[str, list[list[Span]]]:
     """The model's predictions combined with the METRIC rules (fill, override) and, given the spans a
     lexicon of the training mentions finds, with that lexicon (``model.lexicon``) before the rules;
-    the other lexicon modes are scored with the rules too, so one run compares them."""
+    the other lexicon modes are scored with the rules too, so one run compares them. Each row is
+    :func:`models.postprocess.postprocess`, the post-processing that ``zhner predict`` applies."""
     from models.lexicon import LEXICON_MODES
-    from models.lexicon import combine as combine_lexicon
-    from models.rules import combine, metric_rules
+    from models.postprocess import postprocess
 
-    rules = [metric_rules(t) for t in texts]
-    out = {
-        f"{name}+rules-{mode}": [combine(list(p), r, mode) for p, r in zip(pred, rules)]
-        for mode in ("fill", "override")
-    }
+    def row(lexicon_mode: str, rules_mode: str) -> list[list[Span]]:
+        lexicons = lexicon_spans if lexicon_mode != "none" else [()] * len(texts)
+        return [
+            sorted(postprocess(t, dict.fromkeys(p, 1.0), list(x), lexicon_mode, rules_mode))
+            for t, p, x in zip(texts, pred, lexicons, strict=True)
+        ]
+
+    out = {f"{name}+rules-{mode}": row("none", mode) for mode in ("fill", "override")}
     if lexicon_spans is not None and lexicon_mode != "none":
         for mode in (lexicon_mode, *(m for m in LEXICON_MODES if m not in ("none", lexicon_mode))):
-            lex = [combine_lexicon(list(p), list(x), mode) for p, x in zip(pred, lexicon_spans, strict=True)]
             if mode == lexicon_mode:  # the configured lexicon mode with every rules mode: its output row exists
-                out[f"{name}+lexicon-{mode}"] = lex
-                out[f"{name}+lexicon-{mode}+rules-fill"] = [combine(p, r, "fill") for p, r in zip(lex, rules)]
-            out[f"{name}+lexicon-{mode}+rules-override"] = [combine(p, r, "override") for p, r in zip(lex, rules)]
+                out[f"{name}+lexicon-{mode}"] = row(mode, "none")
+                out[f"{name}+lexicon-{mode}+rules-fill"] = row(mode, "fill")
+            out[f"{name}+lexicon-{mode}+rules-override"] = row(mode, "override")
     return out
 
 

@@ -15,11 +15,18 @@ Output formats (--format):
                 Studio and bring back with `zhner annotate convert --from label-studio`
   html          one self-contained page with entities highlighted by label
 
+A dictionary of your own names (--lexicon names.tsv: UTF-8 lines of
+name<TAB>label, # comments) is applied after the model's own lexicon:
+--lexicon-mode fill adds a name where the model found nothing, first lets your
+names win. Traditional Chinese is converted to Simplified for the model
+(OpenCC) and the entities point into the original text (--traditional).
+
 Examples:
   zhner predict --model runs/default news.txt
   zhner predict --model runs/default feed.jsonl -o feed.pred.jsonl
   echo "杭州海康威视营收增长12%" | zhner predict --model runs/default
   zhner predict --model runs/default news.txt --format html -o news.html
+  zhner predict --model runs/default news.txt --lexicon names.tsv --lexicon-mode first
 """
 
 from __future__ import annotations
@@ -32,6 +39,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
+
+from annotate.schema import LABELS
+from inference.traditional import MODES as TRADITIONAL_MODES
+from models.lexicon import USER_MODES
 
 FORMATS = ("jsonl", "conll", "label-studio", "html")
 
@@ -178,13 +189,19 @@ def predict(
     bf16: str = "auto",
     stdin_format: str = "text",
     progress: bool = True,
+    device: str = "auto",
+    lexicon: str | None = None,
+    lexicon_mode: str = "fill",
+    traditional: str = "auto",
 ) -> tuple[int, int]:
     """Run the model over the inputs and write the results; returns (documents written, input failures)."""
     from tqdm import tqdm
 
     from inference.extractor import Extractor
 
-    extractor = Extractor.load(model, bf16=bf16)
+    extractor = Extractor.load(
+        model, device=device, bf16=bf16, lexicon=lexicon, lexicon_mode=lexicon_mode, traditional=traditional
+    )
     failures = Failures()
     docs = read_inputs(inputs, stdin_format, failures)
     with contextlib.ExitStack() as stack:
@@ -223,10 +240,30 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument("--format", default="jsonl", choices=FORMATS, help="output format (default jsonl)")
     p.add_argument("--batch-size", type=int, default=32, help="windows per forward pass (default 32)")
     p.add_argument(
+        "--device", default="auto", help="torch device: auto (CUDA if there is one), cpu, cuda, cuda:1 (default auto)"
+    )
+    p.add_argument(
         "--bf16",
         default="auto",
         choices=["auto", "true", "false"],
         help="bf16 autocast: auto uses it on CUDA and on CPUs with native bf16 (default auto)",
+    )
+    p.add_argument(
+        "--lexicon",
+        metavar="FILE",
+        help=f"your own names, UTF-8 lines of name<TAB>label ({', '.join(LABELS)}) (default: none)",
+    )
+    p.add_argument(
+        "--lexicon-mode",
+        choices=USER_MODES,
+        help="fill: your names where the model found nothing; first: your names win (default fill)",
+    )
+    p.add_argument(
+        "--traditional",
+        default="auto",
+        choices=TRADITIONAL_MODES,
+        help="convert Traditional Chinese to Simplified for the model: auto converts the sentences that hold "
+        "Traditional characters (default auto)",
     )
     p.add_argument(
         "--stdin-format",
@@ -234,13 +271,19 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         choices=["text", "jsonl"],
         help="stdin as one document a line (text) or JSON lines (default text)",
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--verbose", action="store_true", help="show tracebacks")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar (default: a bar on stderr)")
+    p.add_argument("--verbose", action="store_true", help="show tracebacks (default: a one-line error)")
     return p
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "zhner predict") -> int:
-    args = build_parser(prog).parse_args(argv)
+    parser = build_parser(prog)
+    args = parser.parse_args(argv)
+    if args.lexicon_mode and not args.lexicon:
+        parser.error("--lexicon-mode needs --lexicon FILE")
+    from inference.extractor import DeviceError
+    from inference.traditional import TraditionalError
+    from models.lexicon import LexiconError
     from models.modeldir import ModelDirError
 
     try:
@@ -253,8 +296,12 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner predict") -> int:
             bf16=args.bf16,
             stdin_format=args.stdin_format,
             progress=not args.quiet,
+            device=args.device,
+            lexicon=args.lexicon,
+            lexicon_mode=args.lexicon_mode or "fill",
+            traditional=args.traditional,
         )
-    except (ModelDirError, OSError) as e:
+    except (ModelDirError, LexiconError, TraditionalError, DeviceError, OSError) as e:
         if args.verbose:
             raise
         print(f"error: {e}", file=sys.stderr)

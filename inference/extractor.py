@@ -8,6 +8,18 @@ Offsets are character offsets into the text you passed (end exclusive), for
 any length of text: documents are split into sentences (nothing dropped),
 sentences longer than the model's window become overlapping windows, and all
 windows of a batch of texts are sorted by length and run together.
+
+Options of :meth:`Extractor.load`:
+
+- ``lexicon="names.tsv"``, ``lexicon_mode="fill"|"first"``: a dictionary of
+  your own names (``name<TAB>label`` lines, :func:`models.lexicon.read_user`),
+  applied after the model's own lexicon: ``fill`` adds a name where the model
+  found nothing, ``first`` lets your names win;
+- ``traditional="auto"|"always"|"never"``: Traditional Chinese is converted to
+  Simplified for the model (:mod:`inference.traditional`), entities come back
+  on the original text;
+- ``postprocess=False``: the network alone, without the model's lexicon, your
+  dictionary or the METRIC rules (what evaluation scores as "model").
 """
 
 from __future__ import annotations
@@ -21,12 +33,12 @@ import torch
 
 from annotate.schema import Span
 from annotate.split import sentence_offsets
+from inference.traditional import Aligned, Converter
 from models import modeldir
 from models.features import Encoded, encode_batch, predict_spans
 from models.heads import crf_scores
-from models.lexicon import combine as combine_lexicon
-from models.lexicon import match as match_lexicon
-from models.rules import combine, metric_rules
+from models.lexicon import USER_MODES, match_both, read_user
+from models.postprocess import postprocess as postprocess_spans
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,26 @@ class Entity:
         return {"start": self.start, "end": self.end, "label": self.label, "text": self.text, "score": self.score}
 
 
+class DeviceError(ValueError):
+    """A device that torch does not know or this machine does not have; the message says which."""
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` (CUDA when there is one, else the CPU) or a torch device name that this machine has."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise DeviceError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise DeviceError(
+            f"device {name!r} is not available here: torch {torch.__version__} sees "
+            f"{torch.cuda.device_count()} CUDA device(s); use cpu or auto"
+        )
+    return device
+
+
 def _cpu_has_bf16() -> bool:
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
@@ -60,27 +92,56 @@ def _cpu_has_bf16() -> bool:
 class Extractor:
     """A loaded model that extracts entities from text. Build it with :meth:`load`."""
 
-    def __init__(self, model, tokenizer, meta: modeldir.ModelMeta, *, device: str = "auto", bf16: str = "auto"):
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.device = torch.device(device)
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        meta: modeldir.ModelMeta,
+        *,
+        device: str = "auto",
+        bf16: str = "auto",
+        traditional: str = "auto",
+    ):
+        self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
         self.tokenizer = tokenizer
         self.meta = meta
         self.tags = [model.config.id2label[i] for i in range(len(model.config.id2label))]
         self.crf = crf_scores(model)  # learned transition scores of a CRF head, else None
         self.lexicon: dict[str, str] = {}  # training mentions, used when meta.lexicon is not "none"
+        self.user_lexicon: dict[str, str] = {}  # the user's names, applied by user_lexicon_mode
+        self.user_lexicon_mode = "fill"
+        self.postprocess = True  # False: the network alone (no lexicon, user names or rules)
+        self.traditional = Converter(traditional)
         if bf16 == "auto":
             self.bf16 = self.device.type == "cuda" or _cpu_has_bf16()
         else:
             self.bf16 = bf16 in (True, "true")
 
     @classmethod
-    def load(cls, path: str | Path, *, device: str = "auto", bf16: str = "auto") -> Extractor:
-        """Load a model directory written by ``zhner train`` (raises ModelDirError with a one-line reason)."""
+    def load(
+        cls,
+        path: str | Path,
+        *,
+        device: str = "auto",
+        bf16: str = "auto",
+        lexicon: str | Path | None = None,
+        lexicon_mode: str = "fill",
+        traditional: str = "auto",
+        postprocess: bool = True,
+    ) -> Extractor:
+        """Load a model directory written by ``zhner train`` (raises ModelDirError with a one-line reason).
+
+        A bad ``lexicon`` file raises LexiconError (``file:line: reason``), before the model is loaded.
+        """
+        if lexicon_mode not in USER_MODES:
+            raise ValueError(f"unknown lexicon mode {lexicon_mode!r}; choose one of: {', '.join(USER_MODES)}")
+        user = read_user(lexicon) if lexicon is not None else {}
         model, tokenizer, meta = modeldir.load(path)
-        extractor = cls(model, tokenizer, meta, device=device, bf16=bf16)
+        extractor = cls(model, tokenizer, meta, device=device, bf16=bf16, traditional=traditional)
         extractor.lexicon = modeldir.read_lexicon(path)
+        extractor.user_lexicon, extractor.user_lexicon_mode = user, lexicon_mode
+        extractor.postprocess = postprocess
         return extractor
 
     def __call__(self, text: str) -> list[Entity]:
@@ -90,30 +151,48 @@ class Extractor:
         """Entities of each text, in input order. Empty or whitespace-only texts give []."""
         if isinstance(texts, str):
             raise TypeError("extract_many takes a list of texts; call the extractor itself for one text")
+        aligned = [self.traditional(text) for text in texts]
+        found = self._network(aligned, batch_size)
+        return [self._entities(a, spans) for a, spans in zip(aligned, found)]
+
+    def _network(self, aligned: Sequence[Aligned], batch_size: int) -> list[dict[Span, float]]:
+        """The network's spans (span → score) of each converted text."""
         pieces: list[tuple[int, int, str]] = []  # (text index, sentence start, sentence)
-        for i, text in enumerate(texts):
+        for i, text in enumerate(item.text for item in aligned):
             for a, b in sentence_offsets(text):
                 pieces.append((i, a, text[a:b]))
         encoded = encode_batch(
             self.tokenizer, [p[2] for p in pieces], max_length=self.meta.max_length, stride=self.meta.stride
         )
         scores = self._score_windows([w.input_ids for e in encoded for w in e.windows], batch_size)
-        found: list[dict[Span, float]] = [{} for _ in texts]
+        found: list[dict[Span, float]] = [{} for _ in aligned]
         k = 0
         for (i, offset, _sentence), enc in zip(pieces, encoded):
             window_scores = scores[k : k + len(enc.windows)]
             k += len(enc.windows)
             for span, score in self._spans(enc, window_scores):
                 found[i][span.shifted(offset)] = round(score, 4)
-        results = []
-        for text, spans in zip(texts, found):
-            if self.meta.lexicon != "none" and self.lexicon:  # lexicon spans carry score 1.0
-                merged = combine_lexicon(list(spans), match_lexicon(text, self.lexicon), self.meta.lexicon)
-                spans = {s: spans.get(s, 1.0) for s in merged}
-            if self.meta.rules != "none":  # rule spans carry score 1.0
-                spans = {s: spans.get(s, 1.0) for s in combine(list(spans), metric_rules(text), self.meta.rules)}
-            results.append([Entity(s.start, s.end, s.label, text[s.start : s.end], spans[s]) for s in sorted(spans)])
-        return results
+        return found
+
+    def _entities(self, aligned: Aligned, spans: dict[Span, float]) -> list[Entity]:
+        """The post-processed spans of a converted text as entities of the original text."""
+        if self.postprocess:
+            spans = self._postprocessed(aligned.text, spans)
+        text = aligned.original
+        entities: list[Entity] = []
+        for span in sorted(spans):
+            s = aligned.back(span)
+            if not entities or entities[-1].end <= s.start:  # two pieces of one converted character: the first
+                entities.append(Entity(s.start, s.end, s.label, text[s.start : s.end], spans[span]))
+        return entities
+
+    def _postprocessed(self, text: str, spans: dict[Span, float]) -> dict[Span, float]:
+        """The model's lexicon, the user's names and the METRIC rules applied to the network's spans."""
+        lexicon = self.lexicon if self.meta.lexicon != "none" else {}
+        known, user = match_both(text, lexicon, self.user_lexicon) if lexicon or self.user_lexicon else ([], [])
+        return postprocess_spans(
+            text, spans, known, self.meta.lexicon, self.meta.rules, user_spans=user, user_mode=self.user_lexicon_mode
+        )
 
     def stream(self, texts: Iterable[str], batch_size: int = 32, chunk: int = 256) -> Iterator[list[Entity]]:
         """Entities of each text of an iterable, in order, ``chunk`` texts at a time (bounded memory)."""

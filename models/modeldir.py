@@ -22,6 +22,7 @@ from annotate.schema import LABELS, SCHEMES, Scheme
 
 META_FILE = "zhner.json"
 FORMAT_VERSION = 1
+BATCH_SIZE = 32  # windows per forward pass when a loaded model predicts (inference, evaluation)
 # what loading assumes when an older directory lacks a key of zhner.json
 DEFAULTS = {
     "head": "softmax",

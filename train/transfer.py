@@ -31,7 +31,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from annotate.gold import Record
+from annotate.formats import read_char_tags
+from annotate.gold import Record, read_gold
 from annotate.schema import LABELS, Span, tags_to_spans
 
 # mapping choices documented here and in the README; measured by `zhner evaluate cv`
@@ -83,34 +84,15 @@ def read_cluener(path: Path, label_map: dict[str, str]) -> Iterator[tuple[str, l
 
 
 def read_bio(path: Path, label_map: dict[str, str]) -> Iterator[tuple[str, list[Span], int]]:
-    chars: list[str] = []
-    tags: list[str] = []
-
-    def flush():
+    for text, tags in read_char_tags(path):  # lenient: a public corpus, not the project's own format
         spans = [
             Span(s.start, s.end, label_map[s.label]) for s in tags_to_spans(tags, strict=False) if s.label in label_map
         ]
-        kept, dropped = _flat("".join(chars), spans)
-        return "".join(chars), kept, dropped
-
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            line = line.rstrip("\n")
-            if not line.strip():
-                if chars:
-                    yield flush()
-                chars, tags = [], []
-                continue
-            ch, _, tag = line.rpartition(" ")
-            chars.append(ch or " ")
-            tags.append(tag if tag == "O" or "-" in tag else "O")
-    if chars:
-        yield flush()
+        kept, dropped = _flat(text, spans)
+        yield text, kept, dropped
 
 
 def read_gold_format(path: Path, label_map: dict[str, str]) -> Iterator[tuple[str, list[Span], int, list[str] | None]]:
-    from annotate.gold import read_gold
-
     for rec in read_gold(path):  # validated: a bad line is an error naming file and line
         spans = [Span(s.start, s.end, label_map[s.label]) for s in rec.entities if s.label in label_map]
         yield rec.text, spans, len(rec.entities) - len(spans), rec.meta.get("annotated")

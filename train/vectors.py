@@ -9,10 +9,8 @@ each corpus line a sentence, with ``vector_size`` = the encoder's hidden size.
 They are written in the plain word2vec text format, so pretraining reads them
 without gensim; gensim (``pip install -e ".[vectors]"``) is only needed here.
 
-:func:`init_embeddings` copies them into a BERT's word embeddings: the matrix
-is centred and scaled to the encoder's ``initializer_range``, so that only the
-geometry (which characters are alike) changes, not the scale the rest of the
-network starts from. Tokens without a vector keep their random row.
+Reading them back into an encoder (:func:`read_vectors`, :func:`init_embeddings`)
+is :mod:`train.embeddings`, which pretraining imports too; both are re-exported here.
 """
 
 from __future__ import annotations
@@ -25,6 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+from train.embeddings import init_embeddings, read_vectors
+
+__all__ = ["BlockSentences", "VectorsSettings", "init_embeddings", "read_vectors", "train_vectors"]
 log = logging.getLogger("zhner.vectors")
 
 
@@ -61,19 +62,17 @@ class BlockSentences:
 
 def train_vectors(cfg, output: str | Path, settings: VectorsSettings | None = None) -> dict:
     """Train character vectors on ``cfg``'s pretraining corpus and write them to ``output`` (word2vec text)."""
+    # imported here, not at the top: `zhner train vectors --help` reads VectorsSettings without torch
+    from train.config import ConfigError
+    from train.pretrain import build_blocks, build_model
+
     try:
         from gensim.models import FastText, Word2Vec
     except ImportError as e:
-        from train.config import ConfigError
-
         raise ConfigError('zhner train vectors needs gensim: pip install -e ".[vectors]"') from e
-    from train.pretrain import build_blocks, build_model
-
     s = settings or VectorsSettings()
     models = {"word2vec": Word2Vec, "fasttext": FastText}
     if s.method not in models:
-        from train.config import ConfigError
-
         raise ConfigError(f"vectors method {s.method!r}: choose one of {sorted(models)}")
     model, tokenizer = build_model(cfg)
     hidden = model.config.hidden_size
@@ -107,42 +106,3 @@ def train_vectors(cfg, output: str | Path, settings: VectorsSettings | None = No
     seconds = time.time() - t0
     log.info("%s: %d vectors of %d dimensions in %.1f minutes", out, len(w2v.wv), hidden, seconds / 60)
     return {"output": str(out), "vectors": len(w2v.wv), "dimensions": hidden, "seconds": seconds}
-
-
-def read_vectors(path: str | Path) -> dict[str, np.ndarray]:
-    """Vectors of a word2vec text file (a header line "count dimensions", then "token v1 v2 ...")."""
-    path = Path(path)
-    vectors: dict[str, np.ndarray] = {}
-    with open(path, encoding="utf-8") as fh:
-        header = fh.readline().split()
-        if len(header) != 2 or not all(x.isdigit() for x in header):
-            raise ValueError(f"{path}:1: not a word2vec text file (expected a header 'count dimensions')")
-        dims = int(header[1])
-        for lineno, line in enumerate(fh, start=2):
-            parts = line.rstrip("\n").rsplit(" ", dims)
-            if len(parts) != dims + 1:
-                raise ValueError(f"{path}:{lineno}: expected a token and {dims} numbers, got {len(parts) - 1} fields")
-            vectors[parts[0]] = np.asarray(parts[1:], dtype=np.float32)
-    return vectors
-
-
-def init_embeddings(model, tokenizer, path: str | Path) -> int:
-    """Copy the vectors of ``path`` into ``model``'s word embeddings (centred, scaled); returns rows set."""
-    import torch
-
-    vectors = read_vectors(path)
-    emb = model.get_input_embeddings().weight
-    if vectors and len(next(iter(vectors.values()))) != emb.shape[1]:
-        dims = len(next(iter(vectors.values())))
-        raise ValueError(f"{path}: vectors of {dims} dimensions, but the encoder's hidden size is {emb.shape[1]}")
-    vocab = tokenizer.get_vocab()
-    rows = [(vocab[t], v) for t, v in vectors.items() if t in vocab]
-    if not rows:
-        return 0
-    ids = torch.tensor([i for i, _ in rows])
-    mat = torch.from_numpy(np.stack([v for _, v in rows]))
-    mat = mat - mat.mean(dim=0)
-    mat = mat / mat.std() * model.config.initializer_range
-    with torch.no_grad():
-        emb[ids] = mat.to(emb.dtype)
-    return len(rows)

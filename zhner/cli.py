@@ -15,11 +15,12 @@ command runs, so `zhner annotate ...` starts without loading torch.
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import sys
 from collections.abc import Sequence
 
-# command -> module whose main(argv, prog) runs it
+# command -> module whose main(argv, prog) runs it and whose build_parser(prog) is its --help
 COMMANDS: dict[str, str] = {
     "annotate": "annotate.cli",
     "train": "train.cli",
@@ -53,3 +54,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         raise
     return int(module.main(rest, prog=f"zhner {command}") or 0)
+
+
+def stage_parser(command: str) -> argparse.ArgumentParser:
+    """The parser of one command, as `zhner COMMAND --help` shows it (imports that stage's CLI module).
+
+    Its sub-commands, if any, are reachable with ``annotate.cliargs.subcommands``;
+    tests/test_cli_help.py walks them all.
+    """
+    return importlib.import_module(COMMANDS[command]).build_parser(f"zhner {command}")

@@ -95,3 +95,20 @@ def test_formats_article_round_trips_through_every_format(root, tmp_path) -> Non
         convert(gold, tmp_path / f"a.{fmt}", dst_format=fmt)
         convert(tmp_path / f"a.{fmt}", tmp_path / f"back.{fmt}.jsonl", src_format=fmt)
         assert (tmp_path / f"back.{fmt}.jsonl").read_bytes() == gold.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("杭 B-LOC\n州 I-LOC\n\n海 B-ORG\n", [("杭州", ["B-LOC", "I-LOC"]), ("海", ["B-ORG"])]),
+        (" O\n中 B-ORG\n", [(" 中", ["O", "B-ORG"])]),  # an empty character field is a space
+        ("中 PER\n华 X-Y\n", [("中华", ["O", "X-Y"])]),  # neither O nor X-LABEL: O
+        ("中 O\n \t\n华 O\n\n\n", [("中", ["O"]), ("华", ["O"])]),  # a white-space line ends a sentence
+    ],
+)
+def test_formats_read_char_tags_is_lenient(tmp_path, content: str, expected: list) -> None:
+    from annotate.formats import read_char_tags
+
+    path = tmp_path / "c.bio"
+    path.write_text(content, encoding="utf-8")
+    assert list(read_char_tags(path)) == expected

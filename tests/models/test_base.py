@@ -1,8 +1,11 @@
-"""models.base: the fine-tuning dropout override (model.dropout)."""
+"""models.base: the fine-tuning dropout override (model.dropout), what bf16 "auto" means, the scratch config."""
 
 from __future__ import annotations
 
-from models.base import ScratchSize, build_token_classifier
+import pytest
+import torch
+
+from models.base import ScratchSize, build_token_classifier, cpu_has_bf16, scratch_config, use_bf16
 
 TAGS = ["O", "B-ORG", "I-ORG"]
 
@@ -20,3 +23,35 @@ def test_dropout_none_keeps_the_checkpoints_own_and_a_value_replaces_it(root) ->
         "scratch", TAGS, ScratchSize(layers=1, hidden=32, heads=2), 100, dropout=0.3
     )
     assert not trained and scratch.bert.embeddings.dropout.p == 0.3
+
+
+@pytest.mark.parametrize(
+    ("setting", "stage", "device", "expected"),
+    [
+        ("auto", "train", None, False),  # fine-tuning: auto is fp32 (NaN seen on CUDA)
+        ("true", "train", None, True),
+        ("false", "pretrain", "cpu", False),
+        ("auto", "inference", "cuda", True),  # inference on CUDA: always, without asking the device
+    ],
+)
+def test_base_bf16_auto_is_defined_per_stage(setting: str, stage: str, device: str | None, expected: bool) -> None:
+    assert use_bf16(setting, stage, torch.device(device) if device else None) is expected
+
+
+def test_base_bf16_auto_detects_the_cpu_for_pretraining_and_inference() -> None:
+    cpu = torch.device("cpu")
+    assert use_bf16("auto", "pretrain", cpu) == use_bf16("auto", "inference", cpu) == cpu_has_bf16()
+    with pytest.raises(ValueError, match="choose one of inference, pretrain, train"):
+        use_bf16("auto", "predict", cpu)
+
+
+def test_base_one_scratch_config_for_fine_tuning_and_pretraining() -> None:
+    from train.pretrain import build_model, load_pretrain_config
+
+    size = ScratchSize(layers=1, hidden=32, heads=2, intermediate=64, max_position=64)
+    classifier, _ = build_token_classifier("scratch", TAGS, size, 100)
+    sizes = "model.scratch={layers: 1, hidden: 32, heads: 2, intermediate: 64, max_position: 64}"
+    mlm, _ = build_model(load_pretrain_config(None, ["data.inputs=[x]", sizes]))
+    keys = ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "max_position_embeddings")
+    assert {k: getattr(classifier.config, k) for k in keys} == {k: getattr(mlm.config, k) for k in keys}
+    assert {k: getattr(scratch_config(size, 100), k) for k in keys} == {k: getattr(mlm.config, k) for k in keys}

@@ -229,7 +229,7 @@ def test_pretrain_continues_from_fp16_weights_without_optimizer_state(corpus, tm
 
 
 def test_pretrain_interrupt_writes_a_checkpoint(corpus, tmp_path, monkeypatch) -> None:
-    import train.pretrain as pt
+    import train.pretrain.loop as pt  # the loop looks mlm_loss up in its own module
 
     real, calls = pt.mlm_loss, []
 
@@ -262,3 +262,26 @@ def test_pretrain_prepare_only_builds_the_cache(corpus, tmp_path, capsys) -> Non
     folder = capsys.readouterr().out.split(":")[0]
     assert (Path(folder) / "train.npy").is_file() and (Path(folder) / "heldout.npy").is_file()
     assert not (tmp_path / "never").exists()  # nothing trained
+
+
+def test_pretrain_save_encoder_is_atomic(tmp_path) -> None:
+    """A save that fails half-way (models.modeldir.atomic_dir) keeps the previous encoder and leaves nothing behind."""
+    from types import SimpleNamespace
+
+    from models.vocab import build_tokenizer
+    from train.pretrain import save_encoder
+
+    class DiskFull:
+        config = SimpleNamespace(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+
+        def save_pretrained(self, path, **kwargs) -> None:
+            (Path(path) / "model.safetensors").write_bytes(b"partial")
+            raise OSError("disk full")
+
+    out = tmp_path / "enc"
+    out.mkdir()
+    (out / "README.md").write_text("the previous encoder", encoding="utf-8")
+    with pytest.raises(OSError, match="disk full"):
+        save_encoder(out, DiskFull(), build_tokenizer(), "the new card")
+    assert (out / "README.md").read_text(encoding="utf-8") == "the previous encoder"
+    assert [p.name for p in tmp_path.iterdir()] == ["enc"]

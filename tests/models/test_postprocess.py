@@ -1,0 +1,72 @@
+"""models.postprocess: the one post-processing that `zhner predict` and the evaluation report share."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from annotate.schema import LABELS, Span
+from models.lexicon import combine as combine_lexicon
+from models.lexicon import match
+from models.postprocess import postprocess
+from models.rules import combine as combine_rules
+from models.rules import metric_rules
+
+TEXT = "浙江省经信厅表示,温岭市营收3.9万亿元,占全省53%,居全国第二,入选国家先进制造业集群。"
+
+
+def flat_spans(draw_starts: list[tuple[int, int, int]]) -> list[Span]:
+    """Non-overlapping spans over TEXT from (start, length, label index) triples."""
+    spans: list[Span] = []
+    for start, length, k in sorted(draw_starts):
+        end = min(start + length, len(TEXT))
+        if end > start and (not spans or spans[-1].end <= start):
+            spans.append(Span(start, end, LABELS[k]))
+    return spans
+
+
+triples = st.lists(
+    st.tuples(st.integers(0, len(TEXT) - 1), st.integers(1, 8), st.integers(0, len(LABELS) - 1)), max_size=8
+)
+
+
+def by_hand(spans: dict[Span, float], lexicon: list[Span], lexicon_mode: str, rules_mode: str) -> dict[Span, float]:
+    """The two steps as inference/extractor.py wrote them before they were one function."""
+    if lexicon_mode != "none" and lexicon:
+        merged = combine_lexicon(list(spans), lexicon, lexicon_mode)
+        spans = {s: spans.get(s, 1.0) for s in merged}
+    if rules_mode != "none":
+        spans = {s: spans.get(s, 1.0) for s in combine_rules(list(spans), metric_rules(TEXT), rules_mode)}
+    return spans
+
+
+@given(triples, triples, st.sampled_from(["none", "fill", "first"]), st.sampled_from(["none", "fill", "override"]))
+def test_postprocess_is_the_lexicon_then_the_rules(model, lexicon, lexicon_mode, rules_mode) -> None:
+    spans = {s: 0.5 + i / 100 for i, s in enumerate(flat_spans(model))}
+    lex = flat_spans(lexicon)
+    got = postprocess(TEXT, spans, lex, lexicon_mode, rules_mode)
+    expected = by_hand(spans, lex, lexicon_mode, rules_mode)
+    assert got == expected
+    assert list(got) == sorted(got)
+    assert all(a.end <= b.start for a, b in zip(list(got), list(got)[1:]))
+    assert all(got[s] == spans[s] for s in got if s in spans)
+    assert all(got[s] == 1.0 for s in got if s not in spans)
+
+
+def test_postprocess_user_names_come_after_the_lexicon_and_before_the_rules() -> None:
+    network = {Span(0, 2, "LOC"): 0.7, Span(8, 11, "ORG"): 0.6}
+    known = [Span(0, 6, "ORG")]  # the model's lexicon: 浙江省经信厅
+    user = [Span(8, 11, "LOC")]  # the user's: 温岭市
+    fill = postprocess(TEXT, network, known, "fill", "none", user_spans=user, user_mode="fill")
+    assert fill == network  # fill never replaces a span of the network
+    first = postprocess(TEXT, network, known, "fill", "none", user_spans=user, user_mode="first")
+    assert first == {Span(0, 2, "LOC"): 0.7, Span(8, 11, "LOC"): 1.0}  # the model's lexicon stays fill
+    with_rules = postprocess(TEXT, network, known, "first", "override", user_spans=user, user_mode="first")
+    assert Span(0, 6, "ORG") in with_rules and Span(8, 11, "LOC") in with_rules
+    assert {s.text_in(TEXT) for s in with_rules if s.label == "METRIC"} == {"3.9万亿元", "53%", "第二"}
+
+
+def test_postprocess_leaves_its_input_alone() -> None:
+    network = {Span(0, 2, "LOC"): 0.7}
+    postprocess(TEXT, network, match(TEXT, {"浙江省经信厅": "ORG"}), "first", "override")
+    assert network == {Span(0, 2, "LOC"): 0.7}
