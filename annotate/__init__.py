@@ -7,8 +7,8 @@ Everything else in the project imports the schema from here:
 ('ORG', 'LOC', 'METRIC', 'HONOR')
 """
 
-from annotate.gold import GoldError, Problem, Record, read_gold, read_many, validate, write_gold
-from annotate.schema import BIO, BIOES, LABELS, SCHEMES, Scheme, Span, spans_to_tags, tags_to_spans
+from zhner.annotate.gold import GoldError, Problem, Record, read_gold, read_many, validate, write_gold
+from zhner.annotate.schema import BIO, BIOES, LABELS, SCHEMES, Scheme, Span, spans_to_tags, tags_to_spans
 
 __all__ = [
     "BIO",

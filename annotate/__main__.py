@@ -1,5 +1,5 @@
 import sys
 
-from annotate.cli import main
+from zhner.annotate.cli import main
 
 sys.exit(main())

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from annotate.gold import Record
-from annotate.schema import LABELS, Span
+from zhner.annotate.gold import Record
+from zhner.annotate.schema import LABELS, Span
 
 
 def _prf(tp: int, n_ref: int, n_hyp: int) -> dict[str, float]:

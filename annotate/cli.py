@@ -25,9 +25,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from annotate import gold
-from annotate.cliargs import add_corpus, add_quiet, add_subcommands, add_verbose, new_parser
-from annotate.standoff import Corpus, corpus_folder
+from zhner.annotate import gold
+from zhner.annotate.cliargs import add_corpus, add_quiet, add_subcommands, add_verbose, new_parser
+from zhner.annotate.standoff import Corpus, corpus_folder
 
 
 class UserError(Exception):
@@ -36,7 +36,7 @@ class UserError(Exception):
 
 def cmd_split(args: argparse.Namespace) -> int:
     """Split a raw UTF-8 text into an annotation skeleton (id, doc_start, text, empty entities)."""
-    from annotate.split import split_text
+    from zhner.annotate.split import split_text
 
     raw = _read_text(args.raw)
     doc_id = args.doc_id or Path(args.raw).stem
@@ -63,7 +63,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _read_text(path: str) -> str:
-    from annotate.split import read_raw
+    from zhner.annotate.split import read_raw
 
     try:
         return read_raw(path)
@@ -130,7 +130,7 @@ def _add_resolve(p: argparse.ArgumentParser) -> None:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     """Per-label mention counts, distinct mentions, sentences, characters and sentence lengths."""
-    from annotate.stats import render, stats
+    from zhner.annotate.stats import render, stats
 
     result = stats(_read_records(args.files, args.corpus))
     print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else render(result))
@@ -149,7 +149,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     Example: zhner annotate convert data/gold/article.jsonl -o article.bio --to bio
     Back:    zhner annotate convert article.bio -o article.jsonl --from bio
     """
-    from annotate.formats import convert
+    from zhner.annotate.formats import convert
 
     try:
         n = convert(args.input, args.output, src_format=args.src, dst_format=args.dst)
@@ -164,7 +164,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 
 def _add_convert(p: argparse.ArgumentParser) -> None:
-    from annotate.formats import FORMATS
+    from zhner.annotate.formats import FORMATS
 
     names = ", ".join(sorted(FORMATS))
     p.add_argument("input", help="file to read")
@@ -189,7 +189,7 @@ def _add_convert(p: argparse.ArgumentParser) -> None:
 
 def cmd_agree(args: argparse.Namespace) -> int:
     """Agreement of two annotators on the same sentences: span P/R/F1 (A as reference), kappa, disagreements."""
-    from annotate.agree import agreement, render
+    from zhner.annotate.agree import agreement, render
 
     try:
         corpus = corpus_folder(args.corpus)
@@ -212,7 +212,7 @@ def cmd_folds(args: argparse.Namespace) -> int:
 
     Example: zhner annotate folds data/gold/article.jsonl -k 5 --seed 13 -o runs/article.folds.jsonl
     """
-    from annotate.folds import assign_folds
+    from zhner.annotate.folds import assign_folds
 
     records = _read_records([args.file])
     try:

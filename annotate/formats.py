@@ -29,8 +29,8 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from annotate.gold import GoldError, Problem, Record, parse_record, read_gold, write_gold
-from annotate.schema import BIO, BIOES, Scheme, Span, TagSequenceError, spans_to_tags, tags_to_spans
+from zhner.annotate.gold import GoldError, Problem, Record, parse_record, read_gold, write_gold
+from zhner.annotate.schema import BIO, BIOES, Scheme, Span, TagSequenceError, spans_to_tags, tags_to_spans
 
 Reader = Callable[[Path], list[Record]]
 Writer = Callable[[Path, list[Record]], None]

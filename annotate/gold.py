@@ -17,8 +17,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from annotate.schema import LABELS, Span, span_problems
-from annotate.standoff import Corpus, corpus_folder, is_standoff, resolve
+from zhner.annotate.schema import LABELS, Span, span_problems
+from zhner.annotate.standoff import Corpus, corpus_folder, is_standoff, resolve
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-
-from annotate.schema import LABELS, Span
+from zhner.annotate.schema import LABELS, Span
 
 Spans = Sequence[Span]
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from annotate.gold import Record
+from zhner.annotate.gold import Record
 
 TERMINATORS = "。！？!?…"
 CLOSERS = "”’」』）》】)\"'"

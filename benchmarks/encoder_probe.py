@@ -43,7 +43,7 @@ def batches(tok, records, size: int = 32):
 
 
 def mlm_loss_on_sentences(model, tok, records) -> float:
-    from train.pretrain import mask_tokens
+    from zhner.train.pretrain import mask_tokens
 
     total, count = 0.0, 0
     gen = torch.Generator().manual_seed(0)
@@ -58,7 +58,7 @@ def mlm_loss_on_sentences(model, tok, records) -> float:
 
 def features(model, tok, records) -> tuple[np.ndarray, np.ndarray]:
     """Frozen last-layer vectors of every character and its label (O, ORG, LOC, METRIC, HONOR)."""
-    from annotate.schema import spans_to_tags
+    from zhner.annotate.schema import spans_to_tags
 
     xs, ys = [], []
     for rs, enc in batches(tok, records):
@@ -103,8 +103,7 @@ def main() -> None:
     from sklearn.metrics import f1_score
     from transformers import AutoTokenizer, BertForMaskedLM
     from transformers.utils import logging as hf_logging
-
-    from annotate import read_many
+    from zhner.annotate import read_many
 
     hf_logging.set_verbosity_error()
     train = read_many(["data/authored/part-1.jsonl", "data/authored/part-2.jsonl"])

@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from annotate import Record, read_many  # noqa: E402
-from annotate.schema import Span  # noqa: E402
-from models.honor import honor_rules  # noqa: E402
+from zhner.annotate import Record, read_many  # noqa: E402
+from zhner.annotate.schema import Span  # noqa: E402
+from zhner.models.honor import honor_rules  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared/corpus/text"
 

@@ -31,7 +31,7 @@ def load_texts(path: Path | None, limit: int) -> tuple[list[str], str]:
     if path is None:
         path = DEFAULT_TEXTS if DEFAULT_TEXTS.is_file() else None
     if path is None:
-        from annotate import read_gold
+        from zhner.annotate import read_gold
 
         texts = [r.text for r in read_gold(ROOT / "data/gold/article.jsonl")]
         return texts, "data/gold/article.jsonl"
@@ -57,8 +57,7 @@ def main() -> int:
         return 1
 
     from transformers import pipeline
-
-    from inference import Extractor
+    from zhner.inference import Extractor
 
     texts, source = load_texts(args.texts, args.limit)
     chars = sum(len(t) for t in texts)

@@ -15,8 +15,7 @@ import platform
 import time
 
 import torch
-
-from train.pretrain import _bf16, build_model, load_pretrain_config, mask_tokens, mlm_loss
+from zhner.train.pretrain import _bf16, build_model, load_pretrain_config, mask_tokens, mlm_loss
 
 
 def main() -> None:

@@ -27,8 +27,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from annotate.gold import Record
-from annotate.schema import LABELS
+from zhner.annotate.gold import Record
+from zhner.annotate.schema import LABELS
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT.parent / "shared/corpus/text"
@@ -48,8 +48,8 @@ def to_traditional(records: Sequence[Record], s2t: Callable[[str], str]) -> tupl
 
 def scores(model: str, records: Sequence[Record], traditional: str, batch_size: int) -> dict:
     """Strict P/R/F1 (evaluation.metrics.prf) of the model's output on ``records``."""
-    from evaluation.metrics import prf
-    from inference import Extractor
+    from zhner.evaluation.metrics import prf
+    from zhner.inference import Extractor
 
     extractor = Extractor.load(model, traditional=traditional)
     pred = [[e.span for e in ents] for ents in extractor.extract_many([r.text for r in records], batch_size)]
@@ -85,8 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not Path(args.model).is_dir():
         print(f"no model at {args.model}: run `zhner train` first", file=sys.stderr)
         return 1
-    from annotate import read_many
-    from inference.traditional import INSTALL
+    from zhner.annotate import read_many
+    from zhner.inference.traditional import INSTALL
 
     try:
         import opencc

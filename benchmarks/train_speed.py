@@ -15,9 +15,8 @@ import tempfile
 from pathlib import Path
 
 import torch
-
-from train.config import load_config
-from train.run import run
+from zhner.train.config import load_config
+from zhner.train.run import run
 
 
 def main() -> None:

@@ -1,5 +1,5 @@
 import sys
 
-from evaluation.cli import main
+from zhner.evaluation.cli import main
 
-sys.exit(main(prog="python -m evaluation"))
+sys.exit(main(prog="python -m zhner.evaluation"))

@@ -23,14 +23,14 @@ import functools
 import os
 from collections.abc import Callable, Sequence
 
-from annotate.gold import Record
-from annotate.schema import Span
-from models.lexicon import build as build_lexicon
-from models.lexicon import match as match_lexicon
-from models.lexicon import names as lexicon_names
-from models.rules import combine as combine_rules
-from models.rules import metric_rules
-from models.taggers import ExternalTagger, jieba_tagger
+from zhner.annotate.gold import Record
+from zhner.annotate.schema import Span
+from zhner.models.lexicon import build as build_lexicon
+from zhner.models.lexicon import match as match_lexicon
+from zhner.models.lexicon import names as lexicon_names
+from zhner.models.rules import combine as combine_rules
+from zhner.models.rules import metric_rules
+from zhner.models.taggers import ExternalTagger, jieba_tagger
 
 Predictor = Callable[[str], list[Span]]
 __all__ = ["BASELINES", "LAC_PYTHON", "dictionary_factory", "metric_rules", "notes"]

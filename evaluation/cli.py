@@ -26,7 +26,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from annotate.cliargs import (
+from zhner.annotate.cliargs import (
     add_config,
     add_corpus,
     add_overrides,
@@ -110,16 +110,16 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner evaluate") -> int
     if args.lac_python:
         import os
 
-        from evaluation.baselines import LAC_PYTHON
+        from zhner.evaluation.baselines import LAC_PYTHON
 
         os.environ[LAC_PYTHON] = args.lac_python
 
-    from annotate.gold import GoldError
-    from evaluation import report as rep
-    from evaluation.evaluate import EvaluationError
-    from models.base import BaseModelError
-    from models.modeldir import ModelDirError
-    from train.config import ConfigError
+    from zhner.annotate.gold import GoldError
+    from zhner.evaluation import report as rep
+    from zhner.evaluation.evaluate import EvaluationError
+    from zhner.models.base import BaseModelError
+    from zhner.models.modeldir import ModelDirError
+    from zhner.train.config import ConfigError
 
     try:
         report, out = args.func(args)
@@ -143,7 +143,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner evaluate") -> int
 
 def cmd_evaluate(args: argparse.Namespace) -> tuple[dict, str]:
     """Score a model directory, a baseline or a prediction file (the default); the report and its folder."""
-    from evaluation.evaluate import evaluate_baseline, evaluate_model, evaluate_predictions
+    from zhner.evaluation.evaluate import evaluate_baseline, evaluate_model, evaluate_predictions
 
     if args.model:
         report = evaluate_model(args.model, args.data, corpus=args.corpus, fold=args.fold)
@@ -169,7 +169,7 @@ def cmd_cv(args: argparse.Namespace) -> tuple[dict, str]:
     with the same tables, baselines and files as `zhner evaluate` (report.json,
     report.md, report.html and plots under --out).
     """
-    from evaluation.evaluate import cross_validate
+    from zhner.evaluation.evaluate import cross_validate
 
     report = cross_validate(
         args.config,

@@ -10,14 +10,14 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from annotate.folds import FOLD_SEED, FOLDS, assign_folds
-from annotate.gold import GoldError, Record, read_gold, read_many, write_gold
-from annotate.schema import LABELS, Span
-from annotate.standoff import corpus_folder
-from evaluation import report as rep
-from evaluation.baselines import active, notes
-from models.lexicon import match as match_lexicon
-from models.modeldir import BATCH_SIZE
+from zhner.annotate.folds import FOLD_SEED, FOLDS, assign_folds
+from zhner.annotate.gold import GoldError, Record, read_gold, read_many, write_gold
+from zhner.annotate.schema import LABELS, Span
+from zhner.annotate.standoff import corpus_folder
+from zhner.evaluation import report as rep
+from zhner.evaluation.baselines import active, notes
+from zhner.models.lexicon import match as match_lexicon
+from zhner.models.modeldir import BATCH_SIZE
 
 
 class EvaluationError(ValueError):
@@ -105,7 +105,7 @@ def evaluate_model(
     fold: int | None = None,
 ) -> dict:
     """Predict ``data`` with a model directory and score it; says how much of ``data`` the model was trained on."""
-    from inference import Extractor
+    from zhner.inference import Extractor
 
     gold = only_fold(read_many(data, corpus=corpus), fold)
     extractor = Extractor.load(model, postprocess=False)  # the network alone; the report adds the rest
@@ -167,9 +167,9 @@ def cross_validate(
     test fold is never seen. The pooled report covers the first repeat (each
     sentence predicted once); the mean ± std covers every fold of every repeat.
     """
-    from inference import Extractor
-    from train.config import load_config
-    from train.run import expand, run
+    from zhner.inference import Extractor
+    from zhner.train.config import load_config
+    from zhner.train.run import expand, run
 
     base = load_config(config, list(overrides))
     corpus = corpus_folder(base.data.corpus or None)

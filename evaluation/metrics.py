@@ -21,10 +21,9 @@ from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
-
-from annotate.schema import LABELS, Span
-from annotate.scores import Spans, counts, prf, prf_from_counts
-from annotate.scores import f1 as _f1
+from zhner.annotate.schema import LABELS, Span
+from zhner.annotate.scores import Spans, counts, prf, prf_from_counts
+from zhner.annotate.scores import f1 as _f1
 
 __all__ = ["bootstrap", "confusion", "counts", "errors", "prf", "prf_from_counts", "schemes"]
 

@@ -14,9 +14,9 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from annotate.gold import Record
-from annotate.schema import LABELS, Span
-from evaluation import metrics
+from zhner.annotate.gold import Record
+from zhner.annotate.schema import LABELS, Span
+from zhner.evaluation import metrics
 
 MAIN = "model"
 
@@ -32,8 +32,8 @@ def hybrids(
     lexicon of the training mentions finds, with that lexicon (``model.lexicon``) before the rules;
     the other lexicon modes are scored with the rules too, so one run compares them. Each row is
     :func:`models.postprocess.postprocess`, the post-processing that ``zhner predict`` applies."""
-    from models.lexicon import LEXICON_MODES
-    from models.postprocess import postprocess
+    from zhner.models.lexicon import LEXICON_MODES
+    from zhner.models.postprocess import postprocess
 
     def row(lexicon_mode: str, rules_mode: str) -> list[list[Span]]:
         lexicons = lexicon_spans if lexicon_mode != "none" else [()] * len(texts)
@@ -281,7 +281,7 @@ def _md_table_to_html(md: str) -> str:
 
 
 def render_html(report: dict, images: dict[str, bytes]) -> str:
-    from inference.render import STYLE, highlight
+    from zhner.inference.render import STYLE, highlight
 
     err_ids = {e["id"] for e in report["errors"]}
     parts = [

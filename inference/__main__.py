@@ -1,5 +1,5 @@
 import sys
 
-from inference.cli import main
+from zhner.inference.cli import main
 
-sys.exit(main(prog="python -m inference"))
+sys.exit(main(prog="python -m zhner.inference"))

@@ -40,9 +40,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from annotate.schema import LABELS
-from inference.traditional import MODES as TRADITIONAL_MODES
-from models.lexicon import USER_MODES
+from zhner.annotate.schema import LABELS
+from zhner.inference.traditional import MODES as TRADITIONAL_MODES
+from zhner.models.lexicon import USER_MODES
 
 FORMATS = ("jsonl", "conll", "label-studio", "html")
 
@@ -142,36 +142,36 @@ class Writer:
     def __init__(self, out: TextIO, fmt: str) -> None:
         self.out, self.fmt, self.n = out, fmt, 0
         if fmt == "html":
-            from inference.render import header
+            from zhner.inference.render import header
 
             out.write(header("zhner predict"))
         elif fmt == "label-studio":
             out.write("[\n")
 
     def write(self, doc: Doc, entities) -> None:
-        from annotate.gold import Record, dumps
+        from zhner.annotate.gold import Record, dumps
 
         rec = Record(doc.id, doc.text, [e.span for e in entities], {**doc.meta, "scores": [e.score for e in entities]})
         if self.fmt == "jsonl":
             self.out.write(dumps(rec) + "\n")
         elif self.fmt == "conll":
-            from annotate.formats import conll_block
+            from zhner.annotate.formats import conll_block
 
             self.out.write(conll_block(rec))
         elif self.fmt == "label-studio":
-            from annotate.formats import label_studio_task
+            from zhner.annotate.formats import label_studio_task
 
             task = json.dumps(label_studio_task(rec, as_predictions=True), ensure_ascii=False)
             self.out.write(("" if self.n == 0 else ",\n") + task)
         else:
-            from inference.render import document
+            from zhner.inference.render import document
 
             self.out.write(document(doc.id, doc.text, rec.entities, rec.meta["scores"]))
         self.n += 1
 
     def close(self) -> None:
         if self.fmt == "html":
-            from inference.render import footer
+            from zhner.inference.render import footer
 
             self.out.write(footer())
         elif self.fmt == "label-studio":
@@ -196,8 +196,7 @@ def predict(
 ) -> tuple[int, int]:
     """Run the model over the inputs and write the results; returns (documents written, input failures)."""
     from tqdm import tqdm
-
-    from inference.extractor import Extractor
+    from zhner.inference.extractor import Extractor
 
     extractor = Extractor.load(
         model, device=device, bf16=bf16, lexicon=lexicon, lexicon_mode=lexicon_mode, traditional=traditional
@@ -281,10 +280,10 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner predict") -> int:
     args = parser.parse_args(argv)
     if args.lexicon_mode and not args.lexicon:
         parser.error("--lexicon-mode needs --lexicon FILE")
-    from inference.extractor import DeviceError
-    from inference.traditional import TraditionalError
-    from models.lexicon import LexiconError
-    from models.modeldir import ModelDirError
+    from zhner.inference.extractor import DeviceError
+    from zhner.inference.traditional import TraditionalError
+    from zhner.models.lexicon import LexiconError
+    from zhner.models.modeldir import ModelDirError
 
     try:
         n, failed = predict(

@@ -1,6 +1,6 @@
 """The two-line API::
 
-    from inference import Extractor
+    from zhner.inference import Extractor
     ex = Extractor.load("runs/default")
     ex("浙江新增4个国家先进制造业集群")      # -> [Entity(2, 4, 'LOC', '浙江', 0.98), ...]
 
@@ -30,15 +30,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
-from annotate.schema import Span
-from annotate.split import sentence_offsets
-from inference.traditional import Aligned, Converter
-from models import modeldir
-from models.features import Encoded, encode_batch, predict_spans
-from models.heads import crf_scores
-from models.lexicon import USER_MODES, match_both, read_user
-from models.postprocess import postprocess as postprocess_spans
+from zhner.annotate.schema import Span
+from zhner.annotate.split import sentence_offsets
+from zhner.inference.traditional import Aligned, Converter
+from zhner.models import modeldir
+from zhner.models.features import Encoded, encode_batch, predict_spans
+from zhner.models.heads import crf_scores
+from zhner.models.lexicon import USER_MODES, match_both, read_user
+from zhner.models.postprocess import postprocess as postprocess_spans
 
 
 @dataclass(frozen=True)

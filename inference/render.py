@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from annotate.schema import LABELS, Span
+from zhner.annotate.schema import LABELS, Span
 
 COLORS = {"ORG": "#8ecae6", "LOC": "#b7e4c7", "METRIC": "#ffd166", "HONOR": "#f4acb7"}
 

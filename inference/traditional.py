@@ -31,8 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from annotate.schema import Span
-from annotate.split import sentence_offsets
+from zhner.annotate.schema import Span
+from zhner.annotate.split import sentence_offsets
 
 MODES = ("auto", "always", "never")
 INSTALL = "pip install opencc==1.4.2"

@@ -148,7 +148,7 @@ def resolve(base: str) -> str:
 def load_tokenizer(base: str, max_length: int = 512):
     """The fast tokenizer of ``base`` (the project's own for ``scratch``)."""
     if base == SCRATCH:
-        from models.vocab import build_tokenizer
+        from zhner.models.vocab import build_tokenizer
 
         return build_tokenizer(max_length)
     tok = AutoTokenizer.from_pretrained(resolve(base))
@@ -184,7 +184,7 @@ def build_token_classifier(
     without dropout for long can be fragile under it (the GPU-pretrained encoder, README).
     """
     drop = {} if dropout is None else {"hidden_dropout_prob": dropout, "attention_probs_dropout_prob": dropout}
-    from models.heads import get_head
+    from zhner.models.heads import get_head
 
     cls = get_head(head)
     id2label = dict(enumerate(labels))

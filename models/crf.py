@@ -19,8 +19,7 @@ import torch
 from torch import nn
 from transformers import BertForTokenClassification
 from transformers.modeling_outputs import TokenClassifierOutput
-
-from annotate.schema import SCHEMES
+from zhner.annotate.schema import SCHEMES
 
 FORBIDDEN = -10_000.0
 

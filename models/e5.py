@@ -61,9 +61,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-
-from models.base import BaseModelError
-from models.modeldir import atomic_dir
+from zhner.models.base import BaseModelError
+from zhner.models.modeldir import atomic_dir
 
 MAGIC = b"E5S1"
 QK = 32

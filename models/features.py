@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from annotate.schema import BIO, Scheme, Span, spans_to_tags, tags_to_spans
+from zhner.annotate.schema import BIO, Scheme, Span, spans_to_tags, tags_to_spans
 
 IGNORE = -100
 
@@ -149,8 +149,7 @@ def predict_spans(
     probability of the chosen tags over its characters.
     """
     import numpy as np
-
-    from models.heads import viterbi
+    from zhner.models.heads import viterbi
 
     owners = owner_windows(encoded)
     if not owners:

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 from transformers import AutoModelForTokenClassification
-
-from annotate.schema import Scheme
+from zhner.annotate.schema import Scheme
 
 
 def _crf() -> type:
-    from models.crf import BertCrfForTokenClassification
+    from zhner.models.crf import BertCrfForTokenClassification
 
     return BertCrfForTokenClassification
 

@@ -33,8 +33,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from annotate.schema import Span, merge
-from models.rules import metric_rules
+from zhner.annotate.schema import Span, merge
+from zhner.models.rules import metric_rules
 
 HONOR_MODES = ("none", "fill")
 

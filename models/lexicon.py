@@ -23,8 +23,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from annotate.gold import Record
-from annotate.schema import LABELS, Span, merge
+from zhner.annotate.gold import Record
+from zhner.annotate.schema import LABELS, Span, merge
 
 LEXICON_MODES = ("none", "fill", "first")
 USER_MODES = ("fill", "first")

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from annotate.schema import LABELS, SCHEMES, Scheme
+from zhner.annotate.schema import LABELS, SCHEMES, Scheme
 
 META_FILE = "zhner.json"
 FORMAT_VERSION = 1
@@ -138,8 +138,7 @@ def load(model_dir: str | Path):
     import torch
     from transformers import AutoTokenizer
     from transformers.utils import logging as hf_logging
-
-    from models.heads import get_head
+    from zhner.models.heads import get_head
 
     meta = read_meta(model_dir)
     head = get_head(meta.head)  # an unknown head fails here, naming the known ones

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from annotate.schema import Span
-from models.lexicon import combine as combine_lexicon
-from models.rules import combine as combine_rules
-from models.rules import metric_rules
+from zhner.annotate.schema import Span
+from zhner.models.lexicon import combine as combine_lexicon
+from zhner.models.rules import combine as combine_rules
+from zhner.models.rules import metric_rules
 
 
 def postprocess(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from annotate.schema import Span, merge
+from zhner.annotate.schema import Span, merge
 
 _D = "0-9０-９"
 _CN = "零〇一二两三四五六七八九十百千"

@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import TextIO
 
-from annotate.schema import Span
+from zhner.annotate.schema import Span
 
 Tagger = Callable[[str], list[Span]]
 
@@ -104,22 +104,33 @@ def serve(name: str, lines: Iterable[str], out: TextIO) -> None:
 class ExternalTagger:
     """A tagger run by another Python (its own environment: LAC needs paddlepaddle and numpy<2).
 
-    ``python`` is that environment's interpreter; the project's root goes on its ``PYTHONPATH``, and only
-    this module and :mod:`annotate.schema` are imported there (no torch). Texts go one JSON line at a time;
-    the process ends with this one (its standard input closes).
+    ``python`` is that environment's interpreter. It sees only ``zhner.models`` and ``zhner.annotate``, through
+    a temporary folder that links them (a source tree keeps them as top-level folders, a wheel under
+    ``zhner/``; the other environment has neither installed), and imports only this module and
+    :mod:`zhner.annotate.schema` there (no torch). Texts go one JSON line at a time; the process ends with this
+    one (its standard input closes).
     """
 
     def __init__(self, name: str, python: str) -> None:
         import os
         import subprocess
+        import tempfile
         from pathlib import Path
 
-        root = str(Path(__file__).resolve().parents[1])
-        env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
         if not Path(python).is_file():
             raise TaggerUnavailable(f"{python}: no such Python interpreter (the environment for the {name} tagger)")
+        self._links = tempfile.TemporaryDirectory(prefix="zhner-tagger-")
+        package = Path(self._links.name) / "zhner"
+        package.mkdir()
+        (package / "__init__.py").write_text("")
+        for stage in ("models", "annotate"):
+            (package / stage).symlink_to(Path(__file__).resolve().parent.parent / stage, target_is_directory=True)
+        if not (package / "annotate").is_dir():  # installed from a wheel: models/ and annotate/ sit side by side
+            raise TaggerUnavailable(f"{package / 'annotate'}: the annotate package was not found beside models/")
+        root = self._links.name
+        env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
         self.proc = subprocess.Popen(
-            [python, "-m", "models.taggers", name],
+            [python, "-m", "zhner.models.taggers", name],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -138,5 +149,5 @@ class ExternalTagger:
         return [Span.from_list(s) for s in json.loads(line)]
 
 
-if __name__ == "__main__":  # python -m models.taggers lac  (JSON-string lines in, span lists out)
+if __name__ == "__main__":  # python -m zhner.models.taggers lac  (JSON-string lines in, span lists out)
     serve(sys.argv[1], sys.stdin, sys.stdout)

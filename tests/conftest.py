@@ -35,9 +35,8 @@ def write_jsonl(tmp_path: Path):
 def tiny_model(tmp_path_factory) -> Path:
     """A model directory trained for one epoch on the tiny config (seconds): for inference and evaluation tests."""
     import torch
-
-    from train.config import load_config
-    from train.run import run
+    from zhner.train.config import load_config
+    from zhner.train.run import run
 
     torch.set_num_threads(1)
     out = tmp_path_factory.mktemp("tiny") / "model"

@@ -7,8 +7,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-
-from annotate import read_gold
+from zhner.annotate import read_gold
 
 ROOT = Path(__file__).resolve().parents[1]
 

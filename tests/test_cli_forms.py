@@ -9,9 +9,8 @@ from __future__ import annotations
 import shlex
 
 import pytest
-
-from evaluation import cli as evaluate_cli
-from train import cli as train_cli
+from zhner.evaluation import cli as evaluate_cli
+from zhner.train import cli as train_cli
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,8 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from zhner.annotate.cliargs import subcommands
 
-from annotate.cliargs import subcommands
 from zhner.cli import COMMANDS, main, stage_parser
 
 Page = tuple[tuple[str, ...], argparse.ArgumentParser]  # (argv that reaches it, its parser)

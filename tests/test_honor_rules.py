@@ -9,10 +9,9 @@ from types import ModuleType
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from annotate import read_many
-from annotate.schema import Span, span_problems
-from models.honor import combine_honor, honor_rules, rule_spans
+from zhner.annotate import read_many
+from zhner.annotate.schema import Span, span_problems
+from zhner.models.honor import combine_honor, honor_rules, rule_spans
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared/corpus/text"

@@ -1,5 +1,5 @@
 import sys
 
-from train.cli import main
+from zhner.train.cli import main
 
-sys.exit(main(prog="python -m train"))
+sys.exit(main(prog="python -m zhner.train"))

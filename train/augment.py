@@ -22,8 +22,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from annotate.gold import Record
-from annotate.schema import Span
+from zhner.annotate.gold import Record
+from zhner.annotate.schema import Span
 
 _HALF = "".join(chr(c) for c in range(0x21, 0x7F))
 _FULL = "".join(chr(c + 0xFEE0) for c in range(0x21, 0x7F))

@@ -13,14 +13,13 @@ import math
 from typing import TYPE_CHECKING
 
 import torch
-
-from annotate.schema import LABELS
-from models.base import SCRATCH
-from train.metrics import render
+from zhner.annotate.schema import LABELS
+from zhner.models.base import SCRATCH
+from zhner.train.metrics import render
 
 if TYPE_CHECKING:
-    from train.config import Config
-    from train.pretrain.config import PretrainConfig
+    from zhner.train.config import Config
+    from zhner.train.pretrain.config import PretrainConfig
 
 
 def history_csv(history: list[dict]) -> str:

@@ -7,7 +7,7 @@ is documented in configs/default.yaml. Override one value with
   zhner train --config configs/default.yaml
   zhner train --config configs/tiny.yaml --output runs/try --set training.epochs=5
   zhner train --config configs/default.yaml --resume        # continue an interrupted run
-  torchrun --nproc_per_node 2 -m train --config configs/default.yaml   # data-parallel
+  torchrun --nproc_per_node 2 -m zhner.train --config configs/default.yaml   # data-parallel
 
 Without a JOB, `zhner train` trains from --config; the other jobs of this
 stage are listed below (zhner train JOB --help for each).
@@ -27,7 +27,7 @@ import shlex
 import sys
 from collections.abc import Sequence
 
-from annotate.cliargs import (
+from zhner.annotate.cliargs import (
     add_config,
     add_corpus,
     add_overrides,
@@ -71,14 +71,14 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner train") -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Fine-tune an encoder on gold JSONL from a YAML config (the default job)."""
-    from annotate import GoldError
-    from models.base import BaseModelError
-    from train.config import ConfigError, load_config
+    from zhner.annotate import GoldError
+    from zhner.models.base import BaseModelError
+    from zhner.train.config import ConfigError, load_config
 
     try:
         cfg = load_config(args.config, args.overrides)
-        from train.metrics import render
-        from train.run import run
+        from zhner.train.metrics import render
+        from zhner.train.run import run
 
         result = run(cfg, output=args.output, resume=args.resume, command=args.command_line, progress=not args.quiet)
     except (ConfigError, BaseModelError, GoldError) as e:
@@ -114,9 +114,9 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     """
     import signal
 
-    from models.base import BaseModelError
-    from train.config import ConfigError
-    from train.pretrain import load_pretrain_config, pretrain
+    from zhner.models.base import BaseModelError
+    from zhner.train.config import ConfigError
+    from zhner.train.pretrain import load_pretrain_config, pretrain
 
     def stop(signum, frame):  # a polite kill saves a checkpoint like Ctrl-C does
         raise KeyboardInterrupt
@@ -125,7 +125,7 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     try:
         cfg = load_pretrain_config(args.config, args.overrides)
         if args.prepare:
-            from train.pretrain import blocks_folder, build_blocks, build_model
+            from zhner.train.pretrain import blocks_folder, build_blocks, build_model
 
             _, tokenizer = build_model(cfg)
             train, held = build_blocks(cfg, tokenizer)
@@ -169,10 +169,10 @@ def cmd_vectors(args: argparse.Namespace) -> int:
     the encoder's hidden size and are written in word2vec text format. Needs the optional
     extra: pip install -e ".[vectors]".
     """
-    from models.base import BaseModelError
-    from train.config import ConfigError
-    from train.pretrain import load_pretrain_config
-    from train.vectors import VectorsSettings, train_vectors
+    from zhner.models.base import BaseModelError
+    from zhner.train.config import ConfigError
+    from zhner.train.pretrain import load_pretrain_config
+    from zhner.train.vectors import VectorsSettings, train_vectors
 
     settings = VectorsSettings(args.method, args.epochs, args.window, args.min_count, args.workers)
     try:
@@ -190,7 +190,7 @@ def cmd_vectors(args: argparse.Namespace) -> int:
 
 
 def _add_vectors(p: argparse.ArgumentParser) -> None:
-    from train.vectors import VectorsSettings  # numpy only: the defaults have one home
+    from zhner.train.vectors import VectorsSettings  # numpy only: the defaults have one home
 
     d = VectorsSettings()
     add_config(p, "configs/pretrain-mini.yaml", "pretraining config (its corpus and the encoder's hidden size)")
@@ -224,9 +224,9 @@ def cmd_silver(args: argparse.Namespace) -> int:
     """
     import glob
 
-    from annotate import GoldError, read_many
-    from models.taggers import TaggerUnavailable, get_tagger
-    from train.silver import (
+    from zhner.annotate import GoldError, read_many
+    from zhner.models.taggers import TaggerUnavailable, get_tagger
+    from zhner.train.silver import (
         compare_with_gold,
         excluded_lines,
         render_comparison,
@@ -298,7 +298,7 @@ def cmd_convert_e5(args: argparse.Namespace) -> int:
     alignment of models/features.py feeds it "▁" + character for every character; issue #19).
     An earlier conversion in --output is replaced; any other existing directory is refused.
     """
-    from models.e5 import E5Error, convert, default_source
+    from zhner.models.e5 import E5Error, convert, default_source
 
     try:
         result = convert(args.source or default_source(), args.output)

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-
-from annotate.folds import FOLD_SEED, FOLDS
-from models.base import ScratchSize
-from train.transfer import TransferSource
+from zhner.annotate.folds import FOLD_SEED, FOLDS
+from zhner.models.base import ScratchSize
+from zhner.train.transfer import TransferSource
 
 
 class ConfigError(ValueError):
@@ -206,7 +205,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
     """Defaults ← YAML file ← overrides, type-checked."""
     values = read_values(path, overrides)
     config = _build(Config, values, "")
-    from models.heads import HEADS
+    from zhner.models.heads import HEADS
 
     if config.model.head not in HEADS:
         raise ConfigError(f"model.head: {config.model.head!r} is not one of {', '.join(sorted(HEADS))}")

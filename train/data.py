@@ -10,14 +10,14 @@ from __future__ import annotations
 import glob
 from dataclasses import dataclass
 
-from annotate import SCHEMES, Record, read_many
-from annotate.folds import assign_folds
-from annotate.standoff import corpus_folder
-from models.features import Encoded, encode_batch
-from models.lexicon import names as lexicon_names
-from train.augment import augment, gazetteer_places
-from train.config import Config, ConfigError
-from train.transfer import load_source
+from zhner.annotate import SCHEMES, Record, read_many
+from zhner.annotate.folds import assign_folds
+from zhner.annotate.standoff import corpus_folder
+from zhner.models.features import Encoded, encode_batch
+from zhner.models.lexicon import names as lexicon_names
+from zhner.train.augment import augment, gazetteer_places
+from zhner.train.config import Config, ConfigError
+from zhner.train.transfer import load_source
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from annotate.schema import LABELS, Span
-from annotate.scores import prf
+from zhner.annotate.schema import LABELS, Span
+from zhner.annotate.scores import prf
 
 KEYS = ("precision", "recall", "f1", "support")  # what training's scores keep of each row
 

@@ -1,8 +1,8 @@
 """Fine-tune an encoder for ORG / LOC / METRIC / HONOR on gold JSONL.
 
     zhner train --config configs/default.yaml [--output DIR] [--set training.epochs=20 ...] [--resume]
-    python -m train --config configs/tiny.yaml
-    torchrun --nproc_per_node 2 -m train --config CONFIG --output DIR     # data-parallel (gloo on CPU)
+    python -m zhner.train --config configs/tiny.yaml
+    torchrun --nproc_per_node 2 -m zhner.train --config CONFIG --output DIR     # data-parallel (gloo on CPU)
 
 Stages: config → gold data and dev split → labels → tokenizer and model →
 alignment into windows → collator → metrics → Trainer → best model saved
@@ -27,13 +27,12 @@ from transformers import (
     TrainingArguments,
     set_seed,
 )
-
-from annotate import LABELS, SCHEMES
-from models import modeldir
-from models.base import build_token_classifier, load_tokenizer, use_bf16
-from train.card import history_csv, model_card
-from train.config import Config, ConfigError
-from train.data import (
+from zhner.annotate import LABELS, SCHEMES
+from zhner.models import modeldir
+from zhner.models.base import build_token_classifier, load_tokenizer, use_bf16
+from zhner.train.card import history_csv, model_card
+from zhner.train.config import Config, ConfigError
+from zhner.train.data import (
     Split,
     alignment_report,
     encode_all,
@@ -43,8 +42,8 @@ from train.data import (
     to_dataset,
     training_lexicon,
 )
-from train.trainer import PAD_LABEL, MaskedCollator, NerTrainer, make_scorer
-from train.transfer import tag_mask
+from zhner.train.trainer import PAD_LABEL, MaskedCollator, NerTrainer, make_scorer
+from zhner.train.transfer import tag_mask
 
 # the stages' pieces, importable from here as before the split into train.data, train.trainer and train.card
 __all__ = ["PAD_LABEL", "MaskedCollator", "NerTrainer", "Split", "expand", "make_scorer", "row_weights", "run"]

@@ -23,10 +23,10 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from annotate.gold import Record, dumps
-from annotate.schema import Span, merge
-from models.rules import metric_rules
-from models.taggers import Tagger
+from zhner.annotate.gold import Record, dumps
+from zhner.annotate.schema import Span, merge
+from zhner.models.rules import metric_rules
+from zhner.models.taggers import Tagger
 
 log = logging.getLogger("zhner.silver")
 

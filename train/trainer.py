@@ -7,11 +7,10 @@ import numpy as np
 import torch
 from torch.utils.data import WeightedRandomSampler
 from transformers import DataCollatorForTokenClassification, Trainer
-
-from annotate import LABELS, SCHEMES, Record
-from models.features import Encoded, predict_spans
-from models.heads import crf_scores
-from train.metrics import strict_scores
+from zhner.annotate import LABELS, SCHEMES, Record
+from zhner.models.features import Encoded, predict_spans
+from zhner.models.heads import crf_scores
+from zhner.train.metrics import strict_scores
 
 PAD_LABEL = -100  # what the Trainer pads gathered inputs and predictions with
 

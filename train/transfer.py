@@ -31,9 +31,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from annotate.formats import read_char_tags
-from annotate.gold import Record, read_gold
-from annotate.schema import LABELS, Span, tags_to_spans
+from zhner.annotate.formats import read_char_tags
+from zhner.annotate.gold import Record, read_gold
+from zhner.annotate.schema import LABELS, Span, tags_to_spans
 
 # mapping choices documented here and in the README; measured by `zhner evaluate cv`
 CLUENER_MAP = {"company": "ORG", "government": "ORG", "organization": "ORG"}

@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-from train.embeddings import init_embeddings, read_vectors
+from zhner.train.embeddings import init_embeddings, read_vectors
 
 __all__ = ["BlockSentences", "VectorsSettings", "init_embeddings", "read_vectors", "train_vectors"]
 log = logging.getLogger("zhner.vectors")
@@ -63,8 +62,8 @@ class BlockSentences:
 def train_vectors(cfg, output: str | Path, settings: VectorsSettings | None = None) -> dict:
     """Train character vectors on ``cfg``'s pretraining corpus and write them to ``output`` (word2vec text)."""
     # imported here, not at the top: `zhner train vectors --help` reads VectorsSettings without torch
-    from train.config import ConfigError
-    from train.pretrain import build_blocks, build_model
+    from zhner.train.config import ConfigError
+    from zhner.train.pretrain import build_blocks, build_model
 
     try:
         from gensim.models import FastText, Word2Vec

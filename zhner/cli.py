@@ -22,10 +22,10 @@ from collections.abc import Sequence
 
 # command -> module whose main(argv, prog) runs it and whose build_parser(prog) is its --help
 COMMANDS: dict[str, str] = {
-    "annotate": "annotate.cli",
-    "train": "train.cli",
-    "evaluate": "evaluation.cli",
-    "predict": "inference.cli",
+    "annotate": "zhner.annotate.cli",
+    "train": "zhner.train.cli",
+    "evaluate": "zhner.evaluation.cli",
+    "predict": "zhner.inference.cli",
 }
 
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 import glob
 
 import yaml
-
-from annotate import read_many
+from zhner.annotate import read_many
 
 
 def training_files() -> list[str]:

@@ -43,7 +43,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from anywhere
 
-from annotate.split import sentence_offsets
+from zhner.annotate.split import sentence_offsets
 
 SEED = 20261203
 SIZES = {"train": 1100, "test": 560}

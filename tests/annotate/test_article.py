@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from annotate import validate
-from annotate.gold import read_gold
-from annotate.stats import stats
+from zhner.annotate import validate
+from zhner.annotate.gold import read_gold
+from zhner.annotate.stats import stats
 
 
 def test_article_gold_is_valid(root) -> None:

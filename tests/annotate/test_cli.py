@@ -5,8 +5,7 @@ import subprocess
 import sys
 
 import pytest
-
-from annotate.cli import main
+from zhner.annotate.cli import main
 
 
 def test_cli_validate_prints_file_line_reason_and_exits_1(write_jsonl, capsys) -> None:
@@ -97,5 +96,5 @@ def test_cli_zhner_annotate_does_not_import_torch(root) -> None:
 
 
 def test_cli_python_m_annotate_runs(root) -> None:
-    r = subprocess.run([sys.executable, "-m", "annotate", "--help"], cwd=root, capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "zhner.annotate", "--help"], cwd=root, capture_output=True, text=True)
     assert r.returncode == 0 and "validate" in r.stdout

@@ -5,9 +5,8 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from annotate import GoldError, Record, Span
-from annotate.formats import FORMATS, convert, read, write
+from zhner.annotate import GoldError, Record, Span
+from zhner.annotate.formats import FORMATS, convert, read, write
 
 ALPHABET = [*list("浙江省经信厅海康威视12.5%亿元 ab\u3000１２３ＡＢ😀🏭數據\t\n\r\\#U+，。“”()"), "\x00", "\u2028"]
 
@@ -107,7 +106,7 @@ def test_formats_article_round_trips_through_every_format(root, tmp_path) -> Non
     ],
 )
 def test_formats_read_char_tags_is_lenient(tmp_path, content: str, expected: list) -> None:
-    from annotate.formats import read_char_tags
+    from zhner.annotate.formats import read_char_tags
 
     path = tmp_path / "c.bio"
     path.write_text(content, encoding="utf-8")

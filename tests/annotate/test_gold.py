@@ -3,8 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from annotate import GoldError, Record, Span, read_gold, validate, write_gold
+from zhner.annotate import GoldError, Record, Span, read_gold, validate, write_gold
 
 
 def line(text: str = "浙江新增4个集群", entities=None, rid: str = "s1", **extra) -> str:

@@ -3,8 +3,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from annotate.schema import (
+from zhner.annotate.schema import (
     BIO,
     BIOES,
     LABELS,

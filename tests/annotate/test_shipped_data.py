@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from annotate import read_many
-from annotate.gold import validate
-from train.config import load_config
-from train.run import expand
+from zhner.annotate import read_many
+from zhner.annotate.gold import validate
+from zhner.train.config import load_config
+from zhner.train.run import expand
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT.parent / "shared/corpus/text"

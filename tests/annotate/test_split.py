@@ -5,9 +5,8 @@ import hashlib
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from annotate import read_gold
-from annotate.split import document_problems, read_raw, sentence_offsets, split_text
+from zhner.annotate import read_gold
+from zhner.annotate.split import document_problems, read_raw, sentence_offsets, split_text
 
 
 def test_split_article_gold_maps_back_to_raw_exactly(root) -> None:

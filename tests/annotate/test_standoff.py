@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-
-from annotate import read_gold, validate
-from annotate.cli import main
-from annotate.standoff import sha256
+from zhner.annotate import read_gold, validate
+from zhner.annotate.cli import main
+from zhner.annotate.standoff import sha256
 
 LINES = ["第一行没有句子。", "海康威视营收增长12%。杭州新增3家工厂。", "\u4e2d\u6587\r"]
 

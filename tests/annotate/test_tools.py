@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import pytest
-
-from annotate import Record, Span
-from annotate.agree import agreement, cohen_kappa
-from annotate.folds import assign_folds
-from annotate.stats import stats
+from zhner.annotate import Record, Span
+from zhner.annotate.agree import agreement, cohen_kappa
+from zhner.annotate.folds import assign_folds
+from zhner.annotate.stats import stats
 
 
 def test_agree_counts_spans_with_a_as_reference() -> None:

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 import pytest
-
-from annotate import Record, Span
-from evaluation.baselines import dictionary_factory, metric_rules
+from zhner.annotate import Record, Span
+from zhner.evaluation.baselines import dictionary_factory, metric_rules
 
 
 @pytest.mark.parametrize(
@@ -45,7 +44,7 @@ def test_baselines_dictionary_longest_match_and_majority_label() -> None:
 
 
 def test_baselines_dictionary_rules_is_the_defaults_extras_without_a_network() -> None:
-    from evaluation.baselines import BASELINES
+    from zhner.evaluation.baselines import BASELINES
 
     train = [
         Record("1", "浙江省经信厅和浙江", [Span(0, 6, "ORG"), Span(7, 9, "LOC")]),

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from annotate import Span, read_gold, write_gold
-from evaluation import report as rep
-from evaluation.cli import main
-from evaluation.evaluate import evaluate_model
-from inference import Extractor
+from zhner.annotate import Span, read_gold, write_gold
+from zhner.evaluation import report as rep
+from zhner.evaluation.cli import main
+from zhner.evaluation.evaluate import evaluate_model
+from zhner.inference import Extractor
 
 torch.set_num_threads(1)
 
@@ -22,8 +21,8 @@ torch.set_num_threads(1)
 @pytest.fixture(scope="module")
 def default_output_model(tmp_path_factory, request) -> Path:
     """The tiny config with the default's output settings: lexicon fill, rules override."""
-    from train.config import load_config
-    from train.run import run
+    from zhner.train.config import load_config
+    from zhner.train.run import run
 
     root = Path(request.config.rootpath)
     out = tmp_path_factory.mktemp("default-output") / "model"

@@ -5,9 +5,8 @@ import random
 import pytest
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
-
-from annotate.schema import LABELS, Span, spans_to_tags
-from evaluation.metrics import bootstrap, confusion, errors, prf, schemes
+from zhner.annotate.schema import LABELS, Span, spans_to_tags
+from zhner.evaluation.metrics import bootstrap, confusion, errors, prf, schemes
 
 L, G, M = "LOC", "ORG", "METRIC"  # G: orGanisation
 

@@ -6,12 +6,11 @@ import shutil
 import subprocess
 
 import pytest
-
-from annotate import read_gold
-from evaluation import report as rep
-from evaluation.baselines import BASELINES
-from evaluation.cli import main
-from evaluation.evaluate import cross_validate
+from zhner.annotate import read_gold
+from zhner.evaluation import report as rep
+from zhner.evaluation.baselines import BASELINES
+from zhner.evaluation.cli import main
+from zhner.evaluation.evaluate import cross_validate
 
 
 def test_report_predictions_mode_writes_all_outputs(root, tmp_path, capsys) -> None:
@@ -104,7 +103,7 @@ def test_report_html_renders_in_headless_chromium(root, tmp_path) -> None:
 
 
 def rep_colors() -> dict[str, str]:
-    from inference.render import COLORS
+    from zhner.inference.render import COLORS
 
     return COLORS
 
@@ -138,8 +137,8 @@ def test_report_baseline_alone(root, tmp_path, capsys) -> None:
 
 
 def test_report_scores_every_lexicon_mode_with_the_rules() -> None:
-    from annotate.gold import Record
-    from annotate.schema import Span
+    from zhner.annotate.gold import Record
+    from zhner.annotate.schema import Span
 
     # the network found the longer name; the lexicon knows only the short one
     records = [Record("a", "海康威视新增3家工厂", [Span(0, 4, "ORG"), Span(6, 8, "METRIC")])]
@@ -159,8 +158,8 @@ def test_report_scores_every_lexicon_mode_with_the_rules() -> None:
 @pytest.mark.parametrize("rules_mode", ["none", "fill", "override"])
 def test_configured_row_is_built_for_every_mode_pair(lexicon_mode, rules_mode) -> None:
     """The row a config's output is named by exists in its report, for every lexicon × rules pair."""
-    from annotate.gold import Record
-    from annotate.schema import Span
+    from zhner.annotate.gold import Record
+    from zhner.annotate.schema import Span
 
     records = [Record("a", "海康威视新增3家工厂", [Span(0, 4, "ORG"), Span(6, 8, "METRIC")])]
     report = rep.build(

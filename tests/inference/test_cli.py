@@ -4,9 +4,9 @@ import json
 import subprocess
 import sys
 
-from annotate import validate
-from annotate.formats import read
-from inference.cli import main
+from zhner.annotate import validate
+from zhner.annotate.formats import read
+from zhner.inference.cli import main
 
 
 def test_predict_jsonl_output_validates_and_reports_bad_lines(tiny_model, tmp_path, capsys) -> None:
@@ -61,7 +61,7 @@ def test_predict_missing_model_is_one_line(tmp_path, capsys) -> None:
 
 def test_predict_stdin_lines(tiny_model, root) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "inference", "--model", str(tiny_model), "-q"],
+        [sys.executable, "-m", "zhner.inference", "--model", str(tiny_model), "-q"],
         input="浙江新增4个集群\n\n杭州\n",
         capture_output=True,
         text=True,
@@ -75,7 +75,7 @@ def test_predict_stdin_lines(tiny_model, root) -> None:
 def test_predict_stdin_reports_undecodable_line(tiny_model, root) -> None:
     """An undecodable stdin line is reported as <stdin>:N and the exit status is 1; the others are processed."""
     proc = subprocess.run(
-        [sys.executable, "-m", "inference", "--model", str(tiny_model), "-q"],
+        [sys.executable, "-m", "zhner.inference", "--model", str(tiny_model), "-q"],
         input=b"ok\n\xff\xfe bad\nok\n",
         capture_output=True,
         cwd=root,

@@ -7,9 +7,8 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from inference import Entity, Extractor
-from models.modeldir import ModelDirError
+from zhner.inference import Entity, Extractor
+from zhner.models.modeldir import ModelDirError
 
 PIECES = [
     "浙江省经信厅",
@@ -168,8 +167,7 @@ def test_model_saved_in_fp16_loads_and_predicts_as_fp32(tiny_model, tmp_path) ->
 
     import torch
     from safetensors.torch import load_file, save_file
-
-    from inference import Extractor
+    from zhner.inference import Extractor
 
     half = tmp_path / "half"
     shutil.copytree(tiny_model, half)

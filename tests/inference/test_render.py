@@ -10,8 +10,8 @@ import json
 import shutil
 from html.parser import HTMLParser
 
-from annotate import Span
-from inference.render import document, footer, header
+from zhner.annotate import Span
+from zhner.inference.render import document, footer, header
 
 OWN_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "p", "div", "span", "mark", "sup"}
 OWN_ATTRS = {"lang", "charset", "class", "title"}
@@ -85,7 +85,7 @@ def test_document_escapes_markup_in_id_text_and_entity_surfaces() -> None:
 def test_predict_html_escapes_hostile_input(tiny_model, tmp_path) -> None:
     """zhner predict --format html over JSONL with markup and quotes in ids and texts (the METRIC rules
     mark entities right next to the markup): the page's documents read back as the input, ids and texts."""
-    from inference.cli import main
+    from zhner.inference.cli import main
 
     model = tmp_path / "model"
     shutil.copytree(tiny_model, model)

@@ -12,11 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
-from annotate import LABELS, Span, read_gold, write_gold
-from annotate.schema import BIO, BIOES, Scheme, spans_to_tags
-from models.features import encode, predict_spans
-from models.vocab import build_tokenizer
+from zhner.annotate import LABELS, Span, read_gold, write_gold
+from zhner.annotate.schema import BIO, BIOES, Scheme, spans_to_tags
+from zhner.models.features import encode, predict_spans
+from zhner.models.vocab import build_tokenizer
 
 torch.set_num_threads(1)
 
@@ -104,8 +103,8 @@ SENTENCES = [0, 13, 15]  # article sentences: 103 characters with 12 mentions, o
 @pytest.fixture(scope="module")
 def overfit_short_windows(tmp_path_factory, request) -> tuple[Path, list]:
     """A tiny model that learned three article sentences by heart, in windows of 30 characters."""
-    from train.config import load_config
-    from train.run import run
+    from zhner.train.config import load_config
+    from zhner.train.run import run
 
     root = Path(request.config.rootpath)
     tmp = tmp_path_factory.mktemp("stitch")
@@ -134,7 +133,7 @@ def overfit_short_windows(tmp_path_factory, request) -> tuple[Path, list]:
 def test_extractor_offsets_of_a_document_through_windows_and_sentences(overfit_short_windows) -> None:
     """One document of three sentences with whitespace around them, the long one in several windows:
     the entities are the gold of each sentence shifted by where it starts in the document."""
-    from inference import Extractor
+    from zhner.inference import Extractor
 
     model, three = overfit_short_windows
     ex = Extractor.load(model, bf16="false")

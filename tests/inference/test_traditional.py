@@ -6,11 +6,10 @@ import itertools
 
 import opencc
 import pytest
-
-from annotate.schema import Span
-from inference import Extractor
-from inference import traditional as trad
-from inference.traditional import Converter, TraditionalError
+from zhner.annotate.schema import Span
+from zhner.inference import Extractor
+from zhner.inference import traditional as trad
+from zhner.inference.traditional import Converter, TraditionalError
 
 T2S = opencc.OpenCC("t2s").convert
 TRADITIONAL = "臺灣積體電路製造公司營收成長12%"
@@ -44,7 +43,7 @@ def test_simplified_sentences_are_left_alone_by_auto_but_not_by_always() -> None
 
 
 def test_auto_leaves_the_simplified_gold_as_it_is(root) -> None:
-    from annotate import read_gold
+    from zhner.annotate import read_gold
 
     convert = Converter("auto")
     texts = [r.text for r in read_gold(root / "data/gold/article.jsonl")]
@@ -158,7 +157,7 @@ def test_a_simplified_user_name_is_found_in_traditional_text(tiny_model, tmp_pat
 
 
 def test_predict_cli_traditional_always_without_opencc_is_one_line(tiny_model, monkeypatch, capsys) -> None:
-    from inference.cli import main
+    from zhner.inference.cli import main
 
     monkeypatch.setattr(trad, "opencc_t2s", lambda: None)
     assert main(["--model", str(tiny_model), "-q", "--traditional", "always"]) == 1
@@ -174,7 +173,7 @@ def test_predict_cli_converts_traditional_stdin(tiny_model, root) -> None:
     import sys
 
     def predict(lines: list[str]) -> list[dict]:
-        run = [sys.executable, "-m", "inference", "--model", str(tiny_model), "-q"]
+        run = [sys.executable, "-m", "zhner.inference", "--model", str(tiny_model), "-q"]
         proc = subprocess.run(run, input="\n".join(lines) + "\n", capture_output=True, text=True, cwd=root)
         assert proc.returncode == 0, proc.stderr
         return [json.loads(x) for x in proc.stdout.splitlines()]

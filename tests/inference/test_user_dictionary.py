@@ -8,10 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from inference import Extractor
-from inference.cli import main
-from models.lexicon import LexiconError
+from zhner.inference import Extractor
+from zhner.inference.cli import main
+from zhner.models.lexicon import LexiconError
 
 TEXT = "浙江省经信厅表示,温岭市泵与电机产业集群入选国家先进制造业集群,营收3.9万亿元。"
 
@@ -163,7 +162,7 @@ def test_predict_cli_unknown_or_missing_device_is_one_line(tiny_model, tmp_path,
 
 
 def test_predict_help_gives_every_option_a_default() -> None:
-    from inference.cli import build_parser
+    from zhner.inference.cli import build_parser
 
     for action in build_parser("zhner predict")._actions:
         if action.option_strings and action.dest != "help":

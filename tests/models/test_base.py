@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-
-from models.base import ScratchSize, build_token_classifier, cpu_has_bf16, scratch_config, use_bf16
+from zhner.models.base import ScratchSize, build_token_classifier, cpu_has_bf16, scratch_config, use_bf16
 
 TAGS = ["O", "B-ORG", "I-ORG"]
 
@@ -46,7 +45,7 @@ def test_base_bf16_auto_detects_the_cpu_for_pretraining_and_inference() -> None:
 
 
 def test_base_one_scratch_config_for_fine_tuning_and_pretraining() -> None:
-    from train.pretrain import build_model, load_pretrain_config
+    from zhner.train.pretrain import build_model, load_pretrain_config
 
     size = ScratchSize(layers=1, hidden=32, heads=2, intermediate=64, max_position=64)
     classifier, _ = build_token_classifier("scratch", TAGS, size, 100)

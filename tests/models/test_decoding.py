@@ -12,9 +12,8 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-
-from annotate.schema import BIO, BIOES, LABELS, Scheme, TagSequenceError, tags_to_spans
-from models.heads import viterbi
+from zhner.annotate.schema import BIO, BIOES, LABELS, Scheme, TagSequenceError, tags_to_spans
+from zhner.models.heads import viterbi
 
 torch.set_num_threads(1)
 
@@ -94,8 +93,7 @@ def test_viterbi_prefers_a_valid_path_over_a_better_invalid_one() -> None:
 
 def crf_model(scheme: str, seed: int):
     from transformers import BertConfig
-
-    from models.crf import BertCrfForTokenClassification
+    from zhner.models.crf import BertCrfForTokenClassification
 
     tags = SCHEMES[scheme].tags(LABELS)
     config = BertConfig(

@@ -16,8 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
-from models import e5
+from zhner.models import e5
 
 H, LAYERS, HEADS, FF, POSITIONS, TYPES = 64, 2, 4, 128, 32, 2
 EPS = 1e-12
@@ -347,7 +346,7 @@ def test_a_file_that_is_not_e5s1_or_is_cut_short_fails_in_one_sentence(tiny, tmp
 
 
 def test_zhner_train_convert_e5(tiny, tmp_path, capsys, monkeypatch) -> None:
-    from train.cli import main
+    from zhner.train.cli import main
 
     assert main(["convert-e5", "--source", str(tiny[0]), "--output", str(tmp_path / "e5")]) == 0
     printed = capsys.readouterr().out

@@ -3,11 +3,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from annotate import LABELS, Span
-from annotate.schema import BIO, BIOES
-from models.features import IGNORE, decode, encode, owner_windows
-from models.vocab import build_tokenizer
+from zhner.annotate import LABELS, Span
+from zhner.annotate.schema import BIO, BIOES
+from zhner.models.features import IGNORE, decode, encode, owner_windows
+from zhner.models.vocab import build_tokenizer
 
 TOKENIZER = build_tokenizer()
 ALPHABET = [*list("浙江省经信厅海康威视營收億元12.5%亿 DVRabcＡＢ１２３,，。“”()😀🏭\u3000\t"), "\x00", "\u200b"]

@@ -6,8 +6,7 @@ import socket
 from types import SimpleNamespace
 
 import pytest
-
-from models.base import BaseModelError, resolve
+from zhner.models.base import BaseModelError, resolve
 
 NAME = "zhner-tests/never-cached-model"
 
@@ -48,7 +47,7 @@ def test_unreachable_hub_without_offline_flag_fails_in_one_sentence(no_network, 
 
 
 def test_train_cli_reports_an_unreachable_hub_without_traceback(no_network, root, tmp_path, capsys) -> None:
-    from train.cli import main
+    from zhner.train.cli import main
 
     args = ["--config", str(root / "configs/tiny.yaml"), "--output", str(tmp_path / "m"), "--set", f"model.base={NAME}"]
     rc = main(args)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
-
-from annotate.schema import LABELS, Span
-from models.lexicon import combine as combine_lexicon
-from models.lexicon import match
-from models.postprocess import postprocess
-from models.rules import combine as combine_rules
-from models.rules import metric_rules
+from zhner.annotate.schema import LABELS, Span
+from zhner.models.lexicon import combine as combine_lexicon
+from zhner.models.lexicon import match
+from zhner.models.postprocess import postprocess
+from zhner.models.rules import combine as combine_rules
+from zhner.models.rules import metric_rules
 
 TEXT = "浙江省经信厅表示,温岭市营收3.9万亿元,占全省53%,居全国第二,入选国家先进制造业集群。"
 

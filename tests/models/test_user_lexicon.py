@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from annotate.schema import Span
-from models.lexicon import LexiconError, match_both, read_user
+from zhner.annotate.schema import Span
+from zhner.models.lexicon import LexiconError, match_both, read_user
 
 
 def write(tmp_path: Path, data: bytes | str, name: str = "names.tsv") -> Path:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from annotate import read_gold
-from models.vocab import SPECIAL, build_tokenizer, build_vocab
+from zhner.annotate import read_gold
+from zhner.models.vocab import SPECIAL, build_tokenizer, build_vocab
 
 
 def test_vocab_is_deterministic_and_unique() -> None:

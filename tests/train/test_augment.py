@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 import pytest
-
-from annotate import Record, Span
-from annotate.schema import span_problems
-from train.augment import augment, flip_width, gazetteer_places, replace_mentions
+from zhner.annotate import Record, Span
+from zhner.annotate.schema import span_problems
+from zhner.train.augment import augment, flip_width, gazetteer_places, replace_mentions
 
 
 def records() -> list[Record]:

@@ -6,8 +6,7 @@ import json
 
 import torch
 from safetensors.torch import load_file
-
-from train.config import load_config
+from zhner.train.config import load_config
 
 torch.set_num_threads(1)
 
@@ -15,8 +14,8 @@ torch.set_num_threads(1)
 def test_bundled_default_base_loads_whole_and_fine_tunes_one_step(root, tmp_path, monkeypatch) -> None:
     """Every tensor of the default's bundled base (models/bundled/zh-char-news: encoder and its stage head) is
     what the first training step starts from; one step changes the weights; the result is a loadable model."""
-    from inference import Extractor
-    from train.run import NerTrainer, run
+    from zhner.inference import Extractor
+    from zhner.train.run import NerTrainer, run
 
     default = load_config(root / "configs/default.yaml")
     bundled = root / default.model.base  # the checkpoint the default trains from

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 import pytest
-
-from train.config import ConfigError, load_config
+from zhner.train.config import ConfigError, load_config
 
 
 def test_config_default_yaml_equals_the_dataclass_defaults(root) -> None:

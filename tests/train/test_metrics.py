@@ -4,10 +4,9 @@ tests/evaluation/test_metrics.py checks against seqeval's strict IOB2 mode, what
 from __future__ import annotations
 
 import pytest
-
-from annotate.schema import LABELS, Span
-from annotate.scores import prf
-from train.metrics import KEYS, render, strict_scores
+from zhner.annotate.schema import LABELS, Span
+from zhner.annotate.scores import prf
+from zhner.train.metrics import KEYS, render, strict_scores
 
 L, G = "LOC", "ORG"
 

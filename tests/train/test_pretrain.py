@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from train.pretrain import load_pretrain_config, mask_tokens, pretrain
+from zhner.train.pretrain import load_pretrain_config, mask_tokens, pretrain
 
 torch.set_num_threads(1)
 
@@ -69,8 +68,8 @@ def test_pretrain_from_scratch_writes_a_usable_encoder(corpus, tmp_path, root) -
     assert len(list((tmp_path / "cache").iterdir())) == 1
 
     # the encoder is a model.base for fine-tuning
-    from train.config import load_config
-    from train.run import run
+    from zhner.train.config import load_config
+    from zhner.train.run import run
 
     out = run(
         load_config(root / "configs/tiny.yaml", [f"model.base={enc}", "training.epochs=1"]),
@@ -116,7 +115,7 @@ def test_pretrain_resumes_after_kill(corpus, tmp_path, root) -> None:
 
 
 def test_pretrain_masking_leaves_special_tokens_alone() -> None:
-    from models.vocab import build_tokenizer
+    from zhner.models.vocab import build_tokenizer
 
     tok = build_tokenizer()
     ids = torch.tensor([[tok.cls_token_id, *range(100, 160), tok.sep_token_id]] * 50)
@@ -131,7 +130,7 @@ def test_pretrain_masking_leaves_special_tokens_alone() -> None:
 
 def test_whole_word_masking_takes_words_whole() -> None:
     """With word starts, a word's tokens are masked together; only one word a row may be cut."""
-    from models.vocab import build_tokenizer
+    from zhner.models.vocab import build_tokenizer
 
     tok = build_tokenizer()
     ids = torch.tensor([[tok.cls_token_id, *range(100, 160), tok.sep_token_id]] * 40)
@@ -159,7 +158,7 @@ def test_pretrain_whole_word_stores_jieba_word_starts(corpus, tmp_path) -> None:
     assert starts.shape == blocks.shape and starts.dtype == np.uint8
     assert set(np.unique(starts)) == {0, 1}
     assert (starts[:, 0] == 1).all() and 0.3 < starts.mean() < 0.9  # words of one to a few characters
-    from models.vocab import build_tokenizer
+    from zhner.models.vocab import build_tokenizer
 
     tok = build_tokenizer()
     row = tok.convert_ids_to_tokens(blocks[0].tolist())
@@ -175,14 +174,13 @@ def test_pretrain_whole_word_stores_jieba_word_starts(corpus, tmp_path) -> None:
 def test_pretrain_from_prepared_blocks_without_the_corpus(corpus, tmp_path) -> None:
     """data.blocks: a cache folder carried to another machine (a GPU lease) is all it needs."""
     import numpy as np
-
-    from train.config import ConfigError
+    from zhner.train.config import ConfigError
 
     pretrain(tiny(corpus, tmp_path, "training.max_tokens=512"), output=tmp_path / "a")
     (cache,) = (tmp_path / "cache").iterdir()
     train = np.load(cache / "train.npy")
     assert train.dtype == np.uint16 and train.shape[1] == 32 and len(train) >= 16
-    from models.vocab import build_tokenizer
+    from zhner.models.vocab import build_tokenizer
 
     tok = build_tokenizer()
     assert (train[:, 0] == tok.cls_token_id).all() and (train[:, -1] == tok.sep_token_id).all()
@@ -207,7 +205,7 @@ def test_pretrain_stops_at_max_minutes(corpus, tmp_path) -> None:
 
 
 def test_pretrain_config_needs_inputs() -> None:
-    from train.config import ConfigError
+    from zhner.train.config import ConfigError
 
     with pytest.raises(ConfigError, match=r"data\.inputs"):
         load_pretrain_config(None, [])
@@ -229,7 +227,7 @@ def test_pretrain_continues_from_fp16_weights_without_optimizer_state(corpus, tm
 
 
 def test_pretrain_interrupt_writes_a_checkpoint(corpus, tmp_path, monkeypatch) -> None:
-    import train.pretrain.loop as pt  # the loop looks mlm_loss up in its own module
+    import zhner.train.pretrain.loop as pt  # the loop looks mlm_loss up in its own module
 
     real, calls = pt.mlm_loss, []
 
@@ -247,7 +245,7 @@ def test_pretrain_interrupt_writes_a_checkpoint(corpus, tmp_path, monkeypatch) -
 
 
 def test_pretrain_fp16_snapshot_fine_tunes_in_fp32(corpus, tmp_path) -> None:
-    from models.base import ScratchSize, build_token_classifier
+    from zhner.models.base import ScratchSize, build_token_classifier
 
     pretrain(tiny(corpus, tmp_path, "training.save_fp16=true", "training.max_tokens=512"), output=tmp_path / "s")
     model, trained = build_token_classifier(str(tmp_path / "s"), ["O", "B-ORG", "I-ORG"], ScratchSize(), 0)
@@ -255,7 +253,7 @@ def test_pretrain_fp16_snapshot_fine_tunes_in_fp32(corpus, tmp_path) -> None:
 
 
 def test_pretrain_prepare_only_builds_the_cache(corpus, tmp_path, capsys) -> None:
-    from train.cli import main
+    from zhner.train.cli import main
 
     args = [a for s in tiny_args(corpus, tmp_path) for a in ("--set", s)]
     assert main(["pretrain", "--prepare", "--output", str(tmp_path / "never"), *args], prog="zhner train") == 0
@@ -268,8 +266,8 @@ def test_pretrain_save_encoder_is_atomic(tmp_path) -> None:
     """A save that fails half-way (models.modeldir.atomic_dir) keeps the previous encoder and leaves nothing behind."""
     from types import SimpleNamespace
 
-    from models.vocab import build_tokenizer
-    from train.pretrain import save_encoder
+    from zhner.models.vocab import build_tokenizer
+    from zhner.train.pretrain import save_encoder
 
     class DiskFull:
         config = SimpleNamespace(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from train.config import load_config
-from train.pretrain import load_pretrain_config, pretrain
+from zhner.train.config import load_config
+from zhner.train.pretrain import load_pretrain_config, pretrain
 
 torch.set_num_threads(1)
 
@@ -70,7 +69,7 @@ def assert_same(a, b) -> None:
 def test_pretrain_resumed_after_a_kill_starts_from_the_saved_weights_and_optimizer(root, tmp_path, monkeypatch) -> None:
     """Killed during step 5 with a checkpoint after every step: the resumed run's first step runs on
     exactly the weights and Adam moments of the step-4 checkpoint, and it is step 5."""
-    import train.pretrain.loop as pt  # the loop looks mlm_loss up in its own module
+    import zhner.train.pretrain.loop as pt  # the loop looks mlm_loss up in its own module
 
     real_loss = pt.mlm_loss
     calls: list[int] = []
@@ -121,8 +120,7 @@ def test_fine_tuning_interrupted_mid_epoch_restarts_at_the_checkpoint(root, tmp_
     step, on its weights and optimizer state, with the batch the interrupted run drew there; then it runs
     every remaining step once."""
     from safetensors.torch import load_file
-
-    from train.run import NerTrainer, run
+    from zhner.train.run import NerTrainer, run
 
     cfg = load_config(root / "configs/tiny.yaml", ["training.epochs=3", "training.batch_size=2"])
     out = tmp_path / "m"

@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from annotate import Record, Span, read_gold
-from models.taggers import _spans, get_tagger
-from train.cli import main as train_main
-from train.silver import compare_with_gold, sentences, silver_records, silver_spans, write_silver
-from train.transfer import TransferSource, load_source, tag_mask
+from zhner.annotate import Record, Span, read_gold
+from zhner.models.taggers import _spans, get_tagger
+from zhner.train.cli import main as train_main
+from zhner.train.silver import compare_with_gold, sentences, silver_records, silver_spans, write_silver
+from zhner.train.transfer import TransferSource, load_source, tag_mask
 
 
 def fake_tagger(text: str) -> list[Span]:

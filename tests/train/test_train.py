@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from annotate import read_gold
-from models.base import BaseModelError, resolve
-from train.cli import main
-from train.config import load_config
-from train.run import run
+from zhner.annotate import read_gold
+from zhner.models.base import BaseModelError, resolve
+from zhner.train.cli import main
+from zhner.train.config import load_config
+from zhner.train.run import run
 
 torch.set_num_threads(1)
 
@@ -79,7 +78,7 @@ def test_train_model_directory_is_complete(overfit) -> None:
 
 
 def test_train_save_load_gives_identical_predictions(overfit) -> None:
-    from inference import Extractor
+    from zhner.inference import Extractor
 
     out, _, three = overfit
     records = read_gold(three)
@@ -127,7 +126,7 @@ def test_train_torchrun_two_processes_write_one_model(root, tmp_path) -> None:
         "--nproc_per_node",
         "2",
         "-m",
-        "train",
+        "zhner.train",
         "--config",
         str(root / "configs/tiny.yaml"),
         "--output",
@@ -142,13 +141,13 @@ def test_train_torchrun_two_processes_write_one_model(root, tmp_path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ddp"]
     meta = json.loads((out / "zhner.json").read_text(encoding="utf-8"))
     assert meta["config"]["name"] == "tiny"
-    from inference import Extractor
+    from zhner.inference import Extractor
 
     Extractor.load(out)("浙江新增4个国家先进制造业集群")
 
 
 def test_train_interrupted_save_leaves_no_model_and_resume_finishes(root, tmp_path, monkeypatch) -> None:
-    import train.run as train_run
+    import zhner.train.run as train_run
 
     cfg = load_config(root / "configs/tiny.yaml", ["training.epochs=2"])
     out = tmp_path / "m"
@@ -171,7 +170,7 @@ def test_train_interrupted_save_leaves_no_model_and_resume_finishes(root, tmp_pa
 
 
 def test_train_crf_head_overfits_and_reloads(root, tmp_path) -> None:
-    from inference import Extractor
+    from zhner.inference import Extractor
 
     cfg, three = overfit_config(root, tmp_path, "model.head=crf")
     result = run(cfg, output=tmp_path / "crf", progress=False)
@@ -185,7 +184,7 @@ def test_train_crf_head_overfits_and_reloads(root, tmp_path) -> None:
 
 
 def test_train_unknown_head_lists_the_known_ones(root) -> None:
-    from train.config import ConfigError
+    from zhner.train.config import ConfigError
 
     with pytest.raises(ConfigError, match=r"model\.head: 'lstm' is not one of crf, softmax"):
         load_config(root / "configs/tiny.yaml", ["model.head=lstm"])

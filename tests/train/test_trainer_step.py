@@ -7,9 +7,8 @@ import json
 import pytest
 import torch
 from torch.utils.data import WeightedRandomSampler
-
-from annotate.schema import BIO, LABELS
-from train.config import load_config
+from zhner.annotate.schema import BIO, LABELS
+from zhner.train.config import load_config
 
 torch.set_num_threads(1)
 TAGS = BIO.tags(LABELS)
@@ -46,7 +45,7 @@ def sampler_of(loader) -> object:
 def test_masked_tags_get_exactly_zero_gradient_in_a_real_training_step(corpora, root, tmp_path, monkeypatch) -> None:
     """Gold sentences and partial corpora in the same batches: at every real step, the loss gradient on
     each row's logits is exactly zero for the tags its source does not annotate, and not for the others."""
-    from train.run import NerTrainer, run
+    from zhner.train.run import NerTrainer, run
 
     cl, bio = corpora
     cfg = load_config(
@@ -98,7 +97,7 @@ def test_masked_tags_get_exactly_zero_gradient_in_a_real_training_step(corpora, 
 def test_training_draws_its_epochs_from_the_weighted_sampler(corpora, root, tmp_path, monkeypatch) -> None:
     """With transfer weight 3, the DataLoader the Trainer iterates is ordered by a WeightedRandomSampler over
     every row's weight, and each epoch feeds round(sum of weights) rows, not one pass over the rows."""
-    from train.run import NerTrainer, run
+    from zhner.train.run import NerTrainer, run
 
     cl, _ = corpora
     real_loader, real_step = NerTrainer.get_train_dataloader, NerTrainer.training_step

@@ -4,11 +4,10 @@ import json
 
 import pytest
 import torch
-
-from annotate import Span
-from annotate.schema import BIO, LABELS
-from train.config import ConfigError, load_config
-from train.transfer import TransferSource, load_source, tag_mask
+from zhner.annotate import Span
+from zhner.annotate.schema import BIO, LABELS
+from zhner.train.config import ConfigError, load_config
+from zhner.train.transfer import TransferSource, load_source, tag_mask
 
 
 @pytest.fixture
@@ -67,7 +66,7 @@ def test_transfer_bad_source_is_a_clear_error(source, message: str) -> None:
 
 
 def test_transfer_weight_is_carried_by_each_sentence(sources) -> None:
-    from train.run import row_weights
+    from zhner.train.run import row_weights
 
     cl, bio = sources
     light = load_source(TransferSource(path=str(cl), weight=0.25))
@@ -87,7 +86,7 @@ def test_transfer_weighted_sampler_draws_in_proportion() -> None:
     """Each epoch draws sum(weights) rows with replacement; a row of weight 1 comes 10x as often as one of 0.1."""
     from types import SimpleNamespace
 
-    from train.run import NerTrainer
+    from zhner.train.run import NerTrainer
 
     weights = [1.0] * 10 + [0.1] * 100
     fake = SimpleNamespace(sample_weights=weights, args=SimpleNamespace(data_seed=42, seed=42))
@@ -121,7 +120,7 @@ def test_transfer_masked_loss_gives_no_gradient_to_unannotated_tags() -> None:
 
 
 def test_transfer_trains_with_partial_labels(sources, root, tmp_path) -> None:
-    from train.run import run
+    from zhner.train.run import run
 
     cl, bio = sources
     cfg = load_config(
@@ -136,7 +135,7 @@ def test_transfer_trains_with_partial_labels(sources, root, tmp_path) -> None:
 
 def test_transfer_weight_sets_the_rows_of_an_epoch(sources, root, tmp_path) -> None:
     """Four one-window corpus sentences at weight 0.5 count as two rows of an epoch."""
-    from train.run import run
+    from zhner.train.run import run
 
     cl, bio = sources
     rows = {}
@@ -162,10 +161,9 @@ def test_transfer_config_rejects_unknown_source_keys(root) -> None:
 def test_transfer_stage_checkpoint_is_a_base_that_keeps_its_head(sources, root, tmp_path) -> None:
     """The intermediate stage: corpora only, fp16 checkpoint; fine-tuning from it keeps the ORG/LOC head."""
     from safetensors.torch import load_file
-
-    from annotate import SCHEMES
-    from models.base import build_token_classifier
-    from train.run import run
+    from zhner.annotate import SCHEMES
+    from zhner.models.base import build_token_classifier
+    from zhner.train.run import run
 
     cl, bio = sources
     stage = load_config(

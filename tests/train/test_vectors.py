@@ -8,10 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
-from train.config import ConfigError
-from train.pretrain import build_model, load_pretrain_config, pretrain
-from train.vectors import VectorsSettings, init_embeddings, read_vectors, train_vectors
+from zhner.train.config import ConfigError
+from zhner.train.pretrain import build_model, load_pretrain_config, pretrain
+from zhner.train.vectors import VectorsSettings, init_embeddings, read_vectors, train_vectors
 
 torch.set_num_threads(1)
 

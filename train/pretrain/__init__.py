@@ -26,19 +26,19 @@
 - The config (:mod:`.config`) has its own sections, read like a fine-tuning config.
 """
 
-from train.card import encoder_card
-from train.pretrain.checkpoint import resume_from, save_encoder, save_state
-from train.pretrain.config import (
+from zhner.train.card import encoder_card
+from zhner.train.pretrain.checkpoint import resume_from, save_encoder, save_state
+from zhner.train.pretrain.config import (
     PretrainConfig,
     PretrainData,
     PretrainModel,
     PretrainTraining,
     load_pretrain_config,
 )
-from train.pretrain.corpus import blocks_folder, build_blocks, corpus_files, iter_lines, load_blocks, load_starts
-from train.pretrain.loop import _bf16, heldout_loss, pretrain
-from train.pretrain.masking import block_ids, mask_tokens, mlm_loss
-from train.pretrain.model import build_model
+from zhner.train.pretrain.corpus import blocks_folder, build_blocks, corpus_files, iter_lines, load_blocks, load_starts
+from zhner.train.pretrain.loop import _bf16, heldout_loss, pretrain
+from zhner.train.pretrain.masking import block_ids, mask_tokens, mlm_loss
+from zhner.train.pretrain.model import build_model
 
 __all__ = [
     "PretrainConfig",

@@ -17,9 +17,8 @@ from pathlib import Path
 import torch
 from transformers import BertForMaskedLM
 from transformers.utils import logging as hf_logging
-
-from models.modeldir import atomic_dir
-from train.pretrain.config import PretrainConfig
+from zhner.models.modeldir import atomic_dir
+from zhner.train.pretrain.config import PretrainConfig
 
 log = logging.getLogger("zhner.pretrain")
 PRETRAIN_FILE = "pretrain.json"  # the run's facts beside the encoder: steps, tokens, history, config

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models.base import ScratchSize
-from train.config import ConfigError, _build, read_values
+from zhner.models.base import ScratchSize
+from zhner.train.config import ConfigError, _build, read_values
 
 
 @dataclass

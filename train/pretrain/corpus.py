@@ -18,10 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-
-from annotate.formats import read_char_tags
-from train.config import ConfigError
-from train.pretrain.config import PretrainConfig
+from zhner.annotate.formats import read_char_tags
+from zhner.train.config import ConfigError
+from zhner.train.pretrain.config import PretrainConfig
 
 log = logging.getLogger("zhner.pretrain")
 SUFFIXES = (".txt", ".jsonl", ".json", ".bio")  # the kinds of file a folder of inputs is searched for

@@ -19,15 +19,14 @@ from pathlib import Path
 import numpy as np
 import torch
 from tqdm import tqdm
-
-from models.base import use_bf16
-from train.card import encoder_card
-from train.config import ConfigError
-from train.pretrain.checkpoint import PRETRAIN_FILE, resume_from, save_encoder, save_state
-from train.pretrain.config import PretrainConfig
-from train.pretrain.corpus import build_blocks, load_starts
-from train.pretrain.masking import block_ids, mask_tokens, mlm_loss
-from train.pretrain.model import build_model
+from zhner.models.base import use_bf16
+from zhner.train.card import encoder_card
+from zhner.train.config import ConfigError
+from zhner.train.pretrain.checkpoint import PRETRAIN_FILE, resume_from, save_encoder, save_state
+from zhner.train.pretrain.config import PretrainConfig
+from zhner.train.pretrain.corpus import build_blocks, load_starts
+from zhner.train.pretrain.masking import block_ids, mask_tokens, mlm_loss
+from zhner.train.pretrain.model import build_model
 
 log = logging.getLogger("zhner.pretrain")
 

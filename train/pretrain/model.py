@@ -6,12 +6,11 @@ import logging
 from pathlib import Path
 
 from transformers import AutoTokenizer, BertForMaskedLM
-
-from models.base import SCRATCH, resolve, scratch_config
-from models.vocab import build_tokenizer
-from train.config import ConfigError
-from train.embeddings import init_embeddings
-from train.pretrain.config import PretrainConfig
+from zhner.models.base import SCRATCH, resolve, scratch_config
+from zhner.models.vocab import build_tokenizer
+from zhner.train.config import ConfigError
+from zhner.train.embeddings import init_embeddings
+from zhner.train.pretrain.config import PretrainConfig
 
 log = logging.getLogger("zhner.pretrain")
 
