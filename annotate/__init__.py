@@ -2,7 +2,7 @@
 
 Everything else in the project imports the schema from here:
 
->>> from annotate import LABELS, Span
+>>> from zhner.annotate import LABELS, Span
 >>> LABELS
 ('ORG', 'LOC', 'METRIC', 'HONOR')
 """

@@ -109,7 +109,7 @@ def evaluate_model(
 
     gold = only_fold(read_many(data, corpus=corpus), fold)
     extractor = Extractor.load(model, postprocess=False)  # the network alone; the report adds the rest
-    lexicon_mode, rules_mode = extractor.meta.lexicon, extractor.meta.rules
+    lexicon_mode, rules_mode, honor_mode = extractor.meta.lexicon, extractor.meta.rules, extractor.meta.honor_rules
     pred = [[e.span for e in ents] for ents in extractor.extract_many([r.text for r in gold], batch_size)]
     lexicon_spans = [match_lexicon(r.text, extractor.lexicon) for r in gold]
     data_cfg = extractor.meta.config.get("data", {})
@@ -129,8 +129,9 @@ def evaluate_model(
         "data": ", ".join(map(str, data))
         + (f" (fold {fold} of {FOLDS}, seed {FOLD_SEED}, only)" if fold is not None else ""),
         "training files of the model": ", ".join(train_files) or "unknown",
-        "output": f"model.lexicon = {lexicon_mode}, model.rules = {rules_mode}: `zhner predict` gives the "
-        f"'{rep.configured_row(lexicon_mode, rules_mode)}' row; 'model' is the network alone",
+        "output": f"model.lexicon = {lexicon_mode}, model.rules = {rules_mode}, model.honor_rules = {honor_mode}: "
+        f"`zhner predict` gives the '{rep.configured_row(lexicon_mode, rules_mode, honor_mode)}' row; "
+        "'model' is the network alone",
         **notes(),
     }
     if overlap:
@@ -147,6 +148,7 @@ def evaluate_model(
         about=about,
         lexicon_spans=lexicon_spans,
         lexicon_mode=lexicon_mode if lexicon_mode != "none" else "first",
+        honor=(lexicon_mode, rules_mode, honor_mode),
     )
 
 
@@ -242,8 +244,10 @@ def cross_validate(
         "protocol": f"{folds}-fold cross-validation, seed {seed}; pooled held-out predictions of repeat 1; "
         "model selection on a dev split inside each training part",
         "baselines": "fit on each fold's training part (plus the extra training files) only",
-        "output": f"model.lexicon = {base.model.lexicon}, model.rules = {base.model.rules}: this config's output is "
-        f"the '{rep.configured_row(base.model.lexicon, base.model.rules)}' row; 'model' is the network alone",
+        "output": f"model.lexicon = {base.model.lexicon}, model.rules = {base.model.rules}, model.honor_rules = "
+        f"{base.model.honor_rules}: this config's output is the "
+        f"'{rep.configured_row(base.model.lexicon, base.model.rules, base.model.honor_rules)}' row; "
+        "'model' is the network alone",
         **notes(),
     }
     lexicon_spans = [pooled_lexicon[x.id] for x in records]
@@ -255,4 +259,5 @@ def cross_validate(
         cv=cv,
         lexicon_spans=lexicon_spans,
         lexicon_mode=base.model.lexicon if base.model.lexicon != "none" else "first",
+        honor=(base.model.lexicon, base.model.rules, base.model.honor_rules),
     )

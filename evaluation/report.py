@@ -27,18 +27,20 @@ def hybrids(
     name: str,
     lexicon_spans: Sequence[Sequence[Span]] | None = None,
     lexicon_mode: str = "first",
+    honor: tuple[str, str, str] | None = None,
 ) -> dict[str, list[list[Span]]]:
     """The model's predictions combined with the METRIC rules (fill, override) and, given the spans a
     lexicon of the training mentions finds, with that lexicon (``model.lexicon``) before the rules;
-    the other lexicon modes are scored with the rules too, so one run compares them. Each row is
+    the other lexicon modes are scored with the rules too, so one run compares them. ``honor`` is the
+    model's configured (lexicon, rules, HONOR rules) modes: with HONOR rules, their rows are added. Each row is
     :func:`models.postprocess.postprocess`, the post-processing that ``zhner predict`` applies."""
     from zhner.models.lexicon import LEXICON_MODES
     from zhner.models.postprocess import postprocess
 
-    def row(lexicon_mode: str, rules_mode: str) -> list[list[Span]]:
+    def row(lexicon_mode: str, rules_mode: str, honor: str = "none") -> list[list[Span]]:
         lexicons = lexicon_spans if lexicon_mode != "none" else [()] * len(texts)
         return [
-            sorted(postprocess(t, dict.fromkeys(p, 1.0), list(x), lexicon_mode, rules_mode))
+            sorted(postprocess(t, dict.fromkeys(p, 1.0), list(x), lexicon_mode, rules_mode, honor_mode=honor))
             for t, p, x in zip(texts, pred, lexicons, strict=True)
         ]
 
@@ -49,12 +51,23 @@ def hybrids(
                 out[f"{name}+lexicon-{mode}"] = row(mode, "none")
                 out[f"{name}+lexicon-{mode}+rules-fill"] = row(mode, "fill")
             out[f"{name}+lexicon-{mode}+rules-override"] = row(mode, "override")
+    if honor and honor[2] != "none":  # the HONOR rules on the network alone and on the configured output
+        lexicon, rules, honor_mode = honor
+        lexicon = lexicon if lexicon_spans is not None else "none"
+        out[f"{name}+honor-{honor_mode}"] = row("none", "none", honor_mode)
+        out[configured_row(lexicon, rules, honor_mode, name)] = row(lexicon, rules, honor_mode)
     return out
 
 
-def configured_row(lexicon: str, rules: str) -> str:
-    """The name of the report row that a model with these ``model.lexicon`` and ``model.rules`` outputs."""
-    return MAIN + (f"+lexicon-{lexicon}" if lexicon != "none" else "") + (f"+rules-{rules}" if rules != "none" else "")
+def configured_row(lexicon: str, rules: str, honor: str = "none", name: str = MAIN) -> str:
+    """The name of the report row that a model with these ``model.lexicon``, ``model.rules`` and
+    ``model.honor_rules`` outputs."""
+    return (
+        name
+        + (f"+lexicon-{lexicon}" if lexicon != "none" else "")
+        + (f"+rules-{rules}" if rules != "none" else "")
+        + (f"+honor-{honor}" if honor != "none" else "")
+    )
 
 
 def score_system(records: Sequence[Record], pred: Sequence[Sequence[Span]], *, seed: int = 0) -> dict:
@@ -76,12 +89,13 @@ def build(
     cv: dict | None = None,
     lexicon_spans: Sequence[Sequence[Span]] | None = None,
     lexicon_mode: str = "first",
+    honor: tuple[str, str, str] | None = None,
 ) -> dict:
     """The report dict. ``systems`` maps a name to predictions parallel to ``records``; ``MAIN`` is the model."""
     ids, texts = [r.id for r in records], [r.text for r in records]
     main = MAIN if MAIN in systems else next(iter(systems))
     if main == MAIN:  # a model: also score it with the rules
-        systems = {**systems, **hybrids(texts, systems[main], main, lexicon_spans, lexicon_mode)}
+        systems = {**systems, **hybrids(texts, systems[main], main, lexicon_spans, lexicon_mode, honor)}
     report = {
         "title": title,
         "about": about or {},

@@ -181,7 +181,7 @@ class Writer:
 
 def predict(
     *,
-    model: str,
+    model: str | None,
     inputs: Sequence[str],
     output: str | None,
     fmt: str = "jsonl",
@@ -234,7 +234,10 @@ def _chunks(items: Iterator[Doc], size: int) -> Iterator[list[Doc]]:
 def build_parser(prog: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="*", metavar="INPUT", help=".txt or .jsonl files, or - for stdin (default)")
-    p.add_argument("--model", default="runs/default", help="model directory from `zhner train` (default runs/default)")
+    p.add_argument(
+        "--model",
+        help="model directory from `zhner train` (default: the shipped model, models/shipped/default in the package)",
+    )
     p.add_argument("-o", "--output", help="file to write (default: stdout)")
     p.add_argument("--format", default="jsonl", choices=FORMATS, help="output format (default jsonl)")
     p.add_argument("--batch-size", type=int, default=32, help="windows per forward pass (default 32)")

@@ -120,7 +120,7 @@ class Extractor:
     @classmethod
     def load(
         cls,
-        path: str | Path,
+        path: str | Path | None = None,
         *,
         device: str = "auto",
         bf16: str = "auto",
@@ -129,13 +129,17 @@ class Extractor:
         traditional: str = "auto",
         postprocess: bool = True,
     ) -> Extractor:
-        """Load a model directory written by ``zhner train`` (raises ModelDirError with a one-line reason).
+        """Load a model directory written by ``zhner train``; with no path, the shipped model.
+
+        Raises ModelDirError with a one-line reason. The shipped model (``zhner.models.modeldir.SHIPPED``,
+        package data) is the default trained and measured for the release: its card is its README.md.
 
         A bad ``lexicon`` file raises LexiconError (``file:line: reason``), before the model is loaded.
         """
         if lexicon_mode not in USER_MODES:
             raise ValueError(f"unknown lexicon mode {lexicon_mode!r}; choose one of: {', '.join(USER_MODES)}")
         user = read_user(lexicon) if lexicon is not None else {}
+        path = modeldir.SHIPPED if path is None else modeldir.packaged(path)
         model, tokenizer, meta = modeldir.load(path)
         extractor = cls(model, tokenizer, meta, device=device, bf16=bf16, traditional=traditional)
         extractor.lexicon = modeldir.read_lexicon(path)
@@ -190,7 +194,14 @@ class Extractor:
         lexicon = self.lexicon if self.meta.lexicon != "none" else {}
         known, user = match_both(text, lexicon, self.user_lexicon) if lexicon or self.user_lexicon else ([], [])
         return postprocess_spans(
-            text, spans, known, self.meta.lexicon, self.meta.rules, user_spans=user, user_mode=self.user_lexicon_mode
+            text,
+            spans,
+            known,
+            self.meta.lexicon,
+            self.meta.rules,
+            user_spans=user,
+            user_mode=self.user_lexicon_mode,
+            honor_mode=self.meta.honor_rules,
         )
 
     def stream(self, texts: Iterable[str], batch_size: int = 32, chunk: int = 256) -> Iterator[list[Entity]]:

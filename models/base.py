@@ -129,6 +129,10 @@ def resolve(base: str) -> str:
     """A loadable location for ``base``: the directory itself, a cached hub name, or a reachable hub name."""
     if base == SCRATCH or Path(base).is_dir():
         return base
+    from zhner.models.modeldir import packaged
+
+    if packaged(base).is_dir():  # models/bundled/... from another working directory or an installed wheel
+        return str(packaged(base))
     if Path(base).suffix or base.startswith((".", "/", "~")):
         raise BaseModelError(f"base model directory {base!r} does not exist; fix model.base in the config.")
     try:

@@ -57,7 +57,7 @@ def viterbi(logprobs: np.ndarray, tags: list[str], scheme: Scheme, crf=None) -> 
     are added (log-softmax and raw emissions give the same path: they differ by
     a constant per position).
 
-    >>> from annotate.schema import BIO
+    >>> from zhner.annotate.schema import BIO
     >>> tags = ["O", "B-LOC", "I-LOC"]
     >>> viterbi(np.log(np.array([[0.4, 0.1, 0.5], [0.1, 0.1, 0.8]])), tags, BIO)
     ['B-LOC', 'I-LOC']

@@ -22,6 +22,8 @@ from zhner.annotate.schema import LABELS, SCHEMES, Scheme
 
 META_FILE = "zhner.json"
 FORMAT_VERSION = 1
+PACKAGE = Path(__file__).resolve().parent  # the models/ folder, installed as zhner.models
+SHIPPED = PACKAGE / "shipped" / "default"  # the model used when none is named (package data)
 BATCH_SIZE = 32  # windows per forward pass when a loaded model predicts (inference, evaluation)
 # what loading assumes when an older directory lacks a key of zhner.json
 DEFAULTS = {
@@ -32,8 +34,26 @@ DEFAULTS = {
     "base": "unknown",
     "base_trained": None,
     "rules": "none",
+    "honor_rules": "none",
     "lexicon": "none",
 }
+
+
+def packaged(path: str | Path) -> Path:
+    """``path`` itself if it exists; a path starting ``models/`` that does not exist there, inside the package.
+
+    So ``model.base: models/bundled/zh-char-news`` and ``--model models/shipped/default`` work from any
+    working directory and from an installed wheel, not only from the repository root.
+
+    >>> packaged("models/bundled/zh-char-news").resolve() == PACKAGE / "bundled" / "zh-char-news"
+    True
+    """
+    p = Path(path)
+    if not p.exists() and p.parts[:1] == ("models",):
+        inside = PACKAGE.joinpath(*p.parts[1:])
+        if inside.exists():
+            return inside
+    return p
 
 
 class ModelDirError(RuntimeError):
@@ -49,6 +69,7 @@ class ModelMeta:
     base: str
     base_trained: bool | None
     rules: str = "none"
+    honor_rules: str = "none"
     lexicon: str = "none"
     config: dict = field(default_factory=dict)
 

@@ -6,7 +6,10 @@ so the row a report names as a model's output is what the model outputs.
 
 The order is fixed: the network's spans; the names of the model's lexicon,
 by ``lexicon_mode`` (:mod:`models.lexicon`); the user's dictionary, by
-``user_mode``; the METRIC rules, by ``rules_mode`` (:mod:`models.rules`).
+``user_mode``; the HONOR rules, by ``honor_mode`` (:mod:`models.honor`: fill where nothing was found,
+and a METRIC rule span inside an HONOR span gives way to it, as the 三级 of 三级航天功勋奖章); the METRIC
+rules, by ``rules_mode`` (:mod:`models.rules`). Spans are first trimmed of whitespace at their edges (the
+spec never puts it inside a span's ends; a network fed spaces can).
 A span that a step adds carries the score 1.0; a span kept keeps its score.
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from zhner.annotate.schema import Span
+from zhner.models.honor import combine_honor, honor_rules
 from zhner.models.lexicon import combine as combine_lexicon
 from zhner.models.rules import combine as combine_rules
 from zhner.models.rules import metric_rules
@@ -29,6 +33,7 @@ def postprocess(
     *,
     user_spans: Sequence[Span] = (),
     user_mode: str = "fill",
+    honor_mode: str = "none",
 ) -> dict[Span, float]:
     """The spans of ``text`` (span → score) after the lexicon, the user's names and the rules; sorted.
 
@@ -40,13 +45,36 @@ def postprocess(
     >>> postprocess(text, {Span(0, 2, "ORG"): 0.6}, [Span(0, 2, "LOC")], "fill", "none")
     {Span(0, 2, 'ORG'): 0.6}
     """
-    out = dict(sorted(spans.items()))
+    out = dict(sorted(_trimmed(text, spans).items()))
     if lexicon_mode != "none" and lexicon_spans:
         out = _kept(out, combine_lexicon(list(out), list(lexicon_spans), lexicon_mode))
     if user_spans:
         out = _kept(out, combine_lexicon(list(out), list(user_spans), user_mode))
+    metric = metric_rules(text) if rules_mode != "none" else []
+    if honor_mode != "none":
+        out = _kept(out, combine_honor(list(out), honor_rules(text, metric), honor_mode))
+        honors = [s for s in out if s.label == "HONOR"]
+        metric = [m for m in metric if not any(h.start <= m.start and m.end <= h.end for h in honors)]
     if rules_mode != "none":
-        out = _kept(out, combine_rules(list(out), metric_rules(text), rules_mode))
+        out = _kept(out, combine_rules(list(out), metric, rules_mode))
+    return out
+
+
+def _trimmed(text: str, spans: Mapping[Span, float]) -> dict[Span, float]:
+    """Spans without whitespace at their edges; a span of whitespace only is dropped.
+
+    >>> _trimmed("CVS 公司", {Span(0, 4, "ORG"): 0.9, Span(3, 4, "ORG"): 0.5})
+    {Span(0, 3, 'ORG'): 0.9}
+    """
+    out: dict[Span, float] = {}
+    for s, score in spans.items():
+        a, b = s.start, s.end
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if a < b:
+            out[Span(a, b, s.label) if (a, b) != (s.start, s.end) else s] = score
     return out
 
 

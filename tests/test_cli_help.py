@@ -97,7 +97,7 @@ def test_cli_help_pages_start_without_torch(root) -> None:
     # every --help page of annotate, train and evaluate, in one interpreter: none may load torch
     code = (
         "import sys, contextlib, io\n"
-        "from annotate.cliargs import subcommands\n"
+        "from zhner.annotate.cliargs import subcommands\n"
         "from zhner.cli import main, stage_parser\n"
         "todo = [((c,), stage_parser(c)) for c in ('annotate', 'train', 'evaluate')]\n"
         "while todo:\n"

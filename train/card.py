@@ -58,7 +58,8 @@ Token classification (BIO over characters) for ORG, LOC, METRIC, HONOR in Chines
 
 - Base encoder: {base}
 - Head: {cfg.model.head}; tagging scheme: {cfg.data.scheme}; at prediction time: METRIC rules
-  {cfg.model.rules}, lexicon of the training mentions {cfg.model.lexicon} (lexicon.json)
+  {cfg.model.rules}, HONOR rules {cfg.model.honor_rules}, lexicon of the training mentions {cfg.model.lexicon}
+  (lexicon.json)
   (the dev scores below are the model's alone)
 - Windows: {cfg.model.max_length} tokens, stride {cfg.model.stride}
 - Training data: {sources} ({result["train_sentences"]} sentences)
@@ -79,7 +80,7 @@ Token classification (BIO over characters) for ORG, LOC, METRIC, HONOR in Chines
 ```
 
 The resolved config is in `zhner.json`; per-epoch metrics in `metrics.json` and `metrics.csv`.
-Load with `from inference import Extractor; Extractor.load(DIR)` or
+Load with `from zhner import Extractor; Extractor.load(DIR)` or
 `transformers.pipeline("token-classification", model=DIR)`.
 """
 

@@ -43,6 +43,7 @@ class ModelConfig:
     max_length: int = _f(256, "tokens per window; longer sentences become overlapping windows")
     stride: int = _f(64, "tokens shared by consecutive windows")
     rules: str = _f("override", "METRIC rules with the model at prediction time: none, fill or override (models.rules)")
+    honor_rules: str = _f("none", "HONOR rules at prediction time: none, or fill where the model found nothing")
     lexicon: str = _f("fill", "training ORG/LOC/HONOR mentions with the model: none, fill or first (models.lexicon)")
     freeze_embeddings: bool = _f(
         False, "keep the encoder's word-embedding table fixed while fine-tuning (a 250 k-piece table such as e5's)"
@@ -213,6 +214,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
         raise ConfigError(f"model.lexicon: {config.model.lexicon!r} is not one of none, fill, first")
     if config.model.rules not in ("none", "fill", "override"):
         raise ConfigError(f"model.rules: {config.model.rules!r} is not one of none, fill, override")
+    if config.model.honor_rules not in ("none", "fill"):
+        raise ConfigError(f"model.honor_rules: {config.model.honor_rules!r} is not one of none, fill")
     if config.data.scheme not in ("bio", "bioes"):
         raise ConfigError(f"data.scheme: {config.data.scheme!r} is not one of bio, bioes")
     if config.training.bf16 not in ("auto", "true", "false"):

@@ -195,6 +195,7 @@ def run(
             base=cfg.model.base,
             base_trained=base_trained,
             rules=cfg.model.rules,
+            honor_rules=cfg.model.honor_rules,
             lexicon=cfg.model.lexicon,
             config=cfg.to_dict(),
         )
