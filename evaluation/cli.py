@@ -72,6 +72,14 @@ def build_parser(prog: str = "zhner evaluate") -> argparse.ArgumentParser:
         "config training on that file holds out, e.g. the news dev split: --data data/news/train.jsonl --fold 0 "
         "(default: all of --data)",
     )
+    p.add_argument(
+        "--compare",
+        nargs="*",
+        default=[],
+        metavar="DIR",
+        help="with --model: other model directories scored beside it, by their output (`shipped`: the model "
+        "that ships with the package), e.g. a fresh `zhner train` against the shipped model",
+    )
     p.add_argument("--out", metavar="DIR", help="report directory (default: reports/<model or prediction file name>)")
     _add_lac_python(p)
     add_verbose(p, "show tracebacks")
@@ -146,7 +154,7 @@ def cmd_evaluate(args: argparse.Namespace) -> tuple[dict, str]:
     from zhner.evaluation.evaluate import evaluate_baseline, evaluate_model, evaluate_predictions
 
     if args.model:
-        report = evaluate_model(args.model, args.data, corpus=args.corpus, fold=args.fold)
+        report = evaluate_model(args.model, args.data, corpus=args.corpus, fold=args.fold, compare=args.compare)
         return report, args.out or f"reports/{Path(args.model).name}"
     if args.baseline:
         report = evaluate_baseline(args.baseline, args.data, train=args.train, corpus=args.corpus, fold=args.fold)

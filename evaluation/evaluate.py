@@ -103,8 +103,13 @@ def evaluate_model(
     batch_size: int = BATCH_SIZE,
     corpus: str | Path | None = None,
     fold: int | None = None,
+    compare: Sequence[str | Path] = (),
 ) -> dict:
-    """Predict ``data`` with a model directory and score it; says how much of ``data`` the model was trained on."""
+    """Predict ``data`` with a model directory and score it; says how much of ``data`` the model was trained on.
+
+    ``compare``: other model directories (``shipped``: the shipped model), each scored by its output as a
+    row ``compare: NAME``.
+    """
     from zhner.inference import Extractor
 
     gold = only_fold(read_many(data, corpus=corpus), fold)
@@ -141,6 +146,9 @@ def evaluate_model(
         )
     unseen = [r for r in train_recs if r.text not in {g.text for g in gold}]
     systems = {rep.MAIN: pred, **baseline_predictions(unseen, gold)}
+    for other in compare:
+        ex = Extractor.load(None if str(other) == "shipped" else other)
+        systems[f"compare: {other}"] = [[e.span for e in ents] for ents in ex.extract_many([r.text for r in gold])]
     return rep.build(
         gold,
         systems,

@@ -146,3 +146,31 @@ def test_evaluate_model_cli_missing_model_is_one_line(tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("honor", ["none", "fill"])
+def test_honor_rules_setting_has_its_row(default_output_model, at_root, tmp_path, monkeypatch, honor) -> None:
+    """model.honor_rules = fill: the configured row (…+honor-fill) is what the Extractor outputs."""
+    model = tmp_path / "model"
+    shutil.copytree(default_output_model, model)
+    meta = json.loads((model / "zhner.json").read_text(encoding="utf-8"))
+    (model / "zhner.json").write_text(json.dumps({**meta, "honor_rules": honor}), encoding="utf-8")
+    gold = read_gold(at_root / "data/gold/article.jsonl")[:20]
+    gold_file = tmp_path / "gold.jsonl"
+    write_gold(gold_file, gold)
+    report = evaluate_model(model, [gold_file])
+    ex = Extractor.load(model)
+    output = spans_of(ex.extract_many([r.text for r in gold]))
+    row = rep.configured_row("fill", "override", honor)
+    assert row.endswith("+honor-fill") == (honor == "fill")
+    assert f"'{row}' row" in report["about"]["output"]
+    assert report["systems"][row]["strict"] == rep.score_system(gold, output)["strict"]
+
+
+def test_compare_scores_other_models_by_their_output(default_output_model, at_root, tmp_path) -> None:
+    """--compare DIR: another model's output is a row of the report (here the same model: the same scores)."""
+    gold_file = at_root / "data/gold/article.jsonl"
+    report = evaluate_model(default_output_model, [gold_file], compare=[default_output_model])
+    row = f"compare: {default_output_model}"
+    configured = rep.configured_row("fill", "override")
+    assert report["systems"][row]["strict"] == report["systems"][configured]["strict"]
