@@ -12,13 +12,13 @@ from collections import Counter
 
 from zhner.annotate.gold import Record
 from zhner.annotate.schema import LABELS, Span
+from zhner.annotate.scores import row
 
 
 def _prf(tp: int, n_ref: int, n_hyp: int) -> dict[str, float]:
-    p = tp / n_hyp if n_hyp else 0.0
-    r = tp / n_ref if n_ref else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": p, "recall": r, "f1": f, "support": n_ref}
+    """The strict scorer's row (:func:`annotate.scores.row`), A as gold and B as prediction; P, R, F1, support."""
+    scores = row(tp, n_ref, n_hyp)
+    return {k: scores[k] for k in ("precision", "recall", "f1", "support")}
 
 
 def _char_labels(text: str, spans: list[Span]) -> list[str]:

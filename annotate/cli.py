@@ -26,7 +26,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from zhner.annotate import gold
-from zhner.annotate.cliargs import add_corpus, add_quiet, add_subcommands, add_verbose, new_parser
+from zhner.annotate.cliargs import add_corpus, add_quiet, add_subcommands, add_verbose, new_parser, user_error
+from zhner.annotate.folds import FOLD_SEED, FOLDS
 from zhner.annotate.standoff import Corpus, corpus_folder
 
 
@@ -169,22 +170,10 @@ def _add_convert(p: argparse.ArgumentParser) -> None:
     names = ", ".join(sorted(FORMATS))
     p.add_argument("input", help="file to read")
     p.add_argument("-o", "--output", required=True, help="file to write")
-    p.add_argument(
-        "--from",
-        dest="src",
-        default="gold",
-        choices=sorted(FORMATS),
-        metavar="FMT",
-        help=f"input format: {names}",
-    )
-    p.add_argument(
-        "--to",
-        dest="dst",
-        default="gold",
-        choices=sorted(FORMATS),
-        metavar="FMT",
-        help=f"output format: {names}",
-    )
+    for flag, dest, side in (("--from", "src", "input"), ("--to", "dst", "output")):
+        p.add_argument(
+            flag, dest=dest, default="gold", choices=sorted(FORMATS), metavar="FMT", help=f"{side} format: {names}"
+        )
 
 
 def cmd_agree(args: argparse.Namespace) -> int:
@@ -235,8 +224,8 @@ def cmd_folds(args: argparse.Namespace) -> int:
 
 def _add_folds(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="gold JSONL")
-    p.add_argument("-k", type=int, default=5, help="number of folds")
-    p.add_argument("--seed", type=int, default=13, help="shuffle seed")
+    p.add_argument("-k", type=int, default=FOLDS, help="number of folds")
+    p.add_argument("--seed", type=int, default=FOLD_SEED, help="shuffle seed")
     p.add_argument("-o", "--output", help="write the gold file again with a 'fold' field (default: not written)")
     p.add_argument("--side", help="write a JSON side file {id: fold} (default: not written)")
 
@@ -266,9 +255,6 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner annotate") -> int
     try:
         return args.func(args)
     except UserError as e:
-        if args.verbose:
-            raise
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+        return user_error(e, args.verbose)
     except BrokenPipeError:
         return 0

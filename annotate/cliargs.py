@@ -3,11 +3,12 @@
 ``zhner annotate``, ``zhner train`` and ``zhner evaluate`` (and ``python -m``
 each stage) build their parsers from these: one help formatter, the flags
 that several commands take (--config, --set, --corpus, -q/--quiet,
---verbose), and sub-commands whose docstring is their --help page. The
-module lives in annotate/ because that is the one package every stage may
-import (annotate/ itself imports nothing of the project; zhner/ imports the
-stages, never the other way). It imports only argparse and inspect, so a
---help stays fast and never loads torch.
+--verbose), sub-commands whose docstring is their --help page, and the one
+way a user error ends a command (:func:`user_error`). The module lives in
+annotate/ because that is the one package every stage may import (annotate/
+itself imports nothing of the project; zhner/ imports the stages, never the
+other way). It imports only argparse, inspect and sys, so a --help stays fast
+and never loads torch.
 
 Help rule: every option's help states its default. :class:`HelpFormatter`
 appends ``(default: VALUE)`` from the argument's own default, so the value is
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import sys
 from collections.abc import Callable, Mapping, Sequence
 
 Command = Callable[[argparse.Namespace], object]  # runs a sub-command; each stage decides what it returns
@@ -121,3 +123,17 @@ def add_quiet(p: argparse.ArgumentParser, what: str) -> None:
 
 def add_verbose(p: argparse.ArgumentParser, what: str = "show tracebacks and library logs") -> None:
     p.add_argument("--verbose", action="store_true", help=what)
+
+
+def user_error(error: BaseException, verbose: bool) -> int:
+    """How every command ends on a user error: ``error: MESSAGE`` on stderr and status 1; under --verbose the traceback.
+
+    Call it from the ``except`` block that caught ``error``::
+
+        except (ConfigError, GoldError) as e:
+            return user_error(e, args.verbose)
+    """
+    if verbose:
+        raise error
+    print(f"error: {error}", file=sys.stderr)
+    return 1

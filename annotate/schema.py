@@ -12,7 +12,7 @@ conversion, validation of tag sequences and the CRF's decoding constraints.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 LABELS: tuple[str, ...] = ("ORG", "LOC", "METRIC", "HONOR")
@@ -84,6 +84,32 @@ def merge(first: Iterable[Span], second: Iterable[Span]) -> list[Span]:
     """
     first = list(first)
     return sorted([*first, *(s for s in second if not any(s.overlaps(f) for f in first))])
+
+
+def merge_by_mode(
+    model: Sequence[Span],
+    other: Sequence[Span],
+    mode: str,
+    modes: Sequence[str],
+    what: str,
+    keep: Callable[[Span], bool] | None = None,
+) -> list[Span]:
+    """A model's spans and another source's (a lexicon, rules) merged by ``mode``, one of ``modes``; sorted.
+
+    ``none``: the model alone; ``fill``: ``other``'s spans added where they overlap no model span; any
+    other mode: ``other``'s spans win, and the model's (those ``keep`` accepts, all by default) are kept
+    where they overlap none. A mode not in ``modes`` is a ValueError naming ``what``.
+
+    >>> merge_by_mode([Span(0, 2, "LOC")], [Span(1, 3, "ORG")], "first", ("none", "fill", "first"), "lexicon")
+    [Span(1, 3, 'ORG')]
+    """
+    if mode not in modes:
+        raise ValueError(f"unknown {what} mode {mode!r}; choose one of: {', '.join(modes)}")
+    if mode == "none":
+        return sorted(model)
+    if mode == "fill":
+        return merge(model, other)
+    return merge(other, model if keep is None else [s for s in model if keep(s)])
 
 
 def span_problems(text: str, spans: Iterable[Span], labels: Sequence[str] = LABELS) -> list[str]:

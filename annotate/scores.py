@@ -22,7 +22,8 @@ def f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def _row(tp: int, n_gold: int, n_pred: int) -> dict:
+def row(tp: int, n_gold: int, n_pred: int) -> dict:
+    """One row of scores from ``tp`` true positives among ``n_gold`` gold and ``n_pred`` predicted spans."""
     p = tp / n_pred if n_pred else 0.0
     r = tp / n_gold if n_gold else 0.0
     return {"precision": p, "recall": r, "f1": f1(p, r), "support": n_gold, "predicted": n_pred, "correct": tp}
@@ -47,8 +48,8 @@ def counts(gold: Sequence[Spans], pred: Sequence[Spans], labels: Sequence[str] =
 
 def prf_from_counts(total: np.ndarray, labels: Sequence[str] = LABELS) -> dict:
     """Scores from summed counts of shape (labels, 3)."""
-    out = {lab: _row(*map(int, total[k])) for k, lab in enumerate(labels)}
-    out["micro"] = _row(*map(int, total.sum(axis=0)))
+    out = {lab: row(*map(int, total[k])) for k, lab in enumerate(labels)}
+    out["micro"] = row(*map(int, total.sum(axis=0)))
     present = [lab for lab in labels if out[lab]["support"] or out[lab]["predicted"]]
     macro = {
         m: float(np.mean([out[lab][m] for lab in present])) if present else 0.0 for m in ("precision", "recall", "f1")

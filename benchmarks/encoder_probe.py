@@ -25,9 +25,10 @@ import argparse
 
 import numpy as np
 import torch
+from zhner.models.modeldir import BATCH_SIZE
 
 
-def batches(tok, records, size: int = 32):
+def batches(tok, records, size: int = BATCH_SIZE):
     """(records, padded encoding) in batches; every character a token, as in fine-tuning."""
     for i in range(0, len(records), size):
         rs = records[i : i + size]

@@ -64,10 +64,9 @@ def main() -> int:
     print(f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads; model {args.model}")
     print(f"texts: {len(texts)} from {source}, {chars:,} characters")
 
-    fast = Extractor.load(args.model, bf16="auto")
-    fp32 = Extractor.load(args.model, bf16="false")
-    for ex in (fast, fp32):  # the network alone, like the pipeline (no lexicon, no METRIC rules)
-        ex.meta.lexicon = ex.meta.rules = "none"
+    # the network alone, like the pipeline (no lexicon, no METRIC rules)
+    fast = Extractor.load(args.model, bf16="auto", postprocess=False)
+    fp32 = Extractor.load(args.model, bf16="false", postprocess=False)
     fast.extract_many(texts[:50], args.batch_size)  # warm-up
     got, t_fast = timed(fast.extract_many, texts, args.batch_size)
     ref, t_fp32 = timed(fp32.extract_many, texts, args.batch_size)

@@ -15,7 +15,8 @@ import platform
 import time
 
 import torch
-from zhner.train.pretrain import _bf16, build_model, load_pretrain_config, mask_tokens, mlm_loss
+from zhner.models.base import use_bf16
+from zhner.train.pretrain import build_model, load_pretrain_config, mask_tokens, mlm_loss
 
 
 def main() -> None:
@@ -33,7 +34,7 @@ def main() -> None:
     print(
         f"model: {cfg.model.init} ({s.layers} x {s.hidden}), blocks {cfg.training.batch_size} x {cfg.data.block_size}"
     )
-    for bf16 in sorted({_bf16(cfg.training.bf16, device), False}, reverse=True):
+    for bf16 in sorted({use_bf16(cfg.training.bf16, "pretrain", device), False}, reverse=True):
         model, tok = build_model(cfg)
         model.to(device).train()
         opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=device.type == "cuda")

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from zhner.annotate.gold import Record
 from zhner.annotate.schema import LABELS
+from zhner.models.modeldir import BATCH_SIZE
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT.parent / "shared/corpus/text"
@@ -80,7 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--corpus", default=str(DEFAULT_CORPUS), help="corpus folder of standoff gold (default %(default)s)")
     p.add_argument("--limit", type=int, default=0, help="only the first N sentences (default 0: all)")
-    p.add_argument("--batch-size", type=int, default=32, help="windows per forward pass (default 32)")
+    p.add_argument(
+        "--batch-size", type=int, default=BATCH_SIZE, help=f"windows per forward pass (default {BATCH_SIZE})"
+    )
     args = p.parse_args(argv)
     if not Path(args.model).is_dir():
         print(f"no model at {args.model}: run `zhner train` first", file=sys.stderr)

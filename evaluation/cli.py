@@ -26,23 +26,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from zhner.annotate.cliargs import (
-    add_config,
-    add_corpus,
-    add_overrides,
-    add_quiet,
-    add_subcommands,
-    add_verbose,
-    new_parser,
-    require_subcommand_first,
-)
+from zhner.annotate import cliargs
+from zhner.annotate.folds import FOLD_SEED, FOLDS
 
 SOURCES = ("--model", "--predictions", "--baseline")  # exactly one without a sub-command
 
 
 def build_parser(prog: str = "zhner evaluate") -> argparse.ArgumentParser:
     """`zhner evaluate` (score one system, the default) with the sub-parsers of COMMANDS (cv)."""
-    p = new_parser(prog, __doc__)
+    p = cliargs.new_parser(prog, __doc__)
     # argparse cannot require these only without a sub-command (it would ask `zhner evaluate cv` for them): main does
     what = p.add_argument_group(
         f"what to score (required without a sub-command: one of {', '.join(SOURCES)}, and --data)"
@@ -63,13 +55,13 @@ def build_parser(prog: str = "zhner evaluate") -> argparse.ArgumentParser:
         metavar="GOLD",
         help="training data of the dictionary baseline (with --predictions, or --baseline dictionary)",
     )
-    add_corpus(p)
+    cliargs.add_corpus(p)
     p.add_argument(
         "--fold",
         type=int,
         metavar="K",
-        help="with --model or --baseline: score only fold K of 5 (seed 13) of --data, the dev split that a "
-        "config training on that file holds out, e.g. the news dev split: --data data/news/train.jsonl --fold 0 "
+        help=f"with --model or --baseline: score only fold K of {FOLDS} (seed {FOLD_SEED}) of --data, the dev split "
+        "that a config training on that file holds out, e.g. the news dev split: --data data/news/train.jsonl --fold 0 "
         "(default: all of --data)",
     )
     p.add_argument(
@@ -82,9 +74,9 @@ def build_parser(prog: str = "zhner evaluate") -> argparse.ArgumentParser:
     )
     p.add_argument("--out", metavar="DIR", help="report directory (default: reports/<model or prediction file name>)")
     _add_lac_python(p)
-    add_verbose(p, "show tracebacks")
+    cliargs.add_verbose(p, "show tracebacks")
     p.set_defaults(func=cmd_evaluate)
-    add_subcommands(
+    cliargs.add_subcommands(
         p, COMMANDS, dest="command", title="sub-commands (without one: score --model, --predictions or --baseline)"
     )
     return p
@@ -103,7 +95,7 @@ def parse_args(argv: Sequence[str], prog: str = "zhner evaluate") -> argparse.Na
     """The parsed command line; ``args.func`` runs it. A usage error exits with status 2, as argparse does."""
     parser = build_parser(prog)
     args = parser.parse_args(argv)
-    require_subcommand_first(parser, argv, args.command)
+    cliargs.require_subcommand_first(parser, argv, args.command)
     if args.command is None:
         if not (args.model or args.predictions or args.baseline):
             parser.error(f"one of the arguments {' '.join(SOURCES)} is required")
@@ -127,15 +119,11 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner evaluate") -> int
     from zhner.evaluation.evaluate import EvaluationError
     from zhner.models.base import BaseModelError
     from zhner.models.modeldir import ModelDirError
-    from zhner.train.config import ConfigError
 
     try:
         report, out = args.func(args)
-    except (GoldError, EvaluationError, ModelDirError, BaseModelError, ConfigError, ValueError) as e:
-        if args.verbose:
-            raise
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    except (GoldError, EvaluationError, ModelDirError, BaseModelError, ValueError) as e:  # ValueError: ConfigError too
+        return cliargs.user_error(e, args.verbose)
     paths = rep.write(report, out)
     print(f"# {report['title']}")
     for k, v in report["about"].items():
@@ -191,15 +179,15 @@ def cmd_cv(args: argparse.Namespace) -> tuple[dict, str]:
 
 
 def _add_cv(p: argparse.ArgumentParser) -> None:
-    add_config(p, "configs/default.yaml", "training config of every fold's model")
-    p.add_argument("--folds", type=int, default=5, help="number of folds")
+    cliargs.add_config(p, "configs/default.yaml", "training config of every fold's model")
+    p.add_argument("--folds", type=int, default=FOLDS, help="number of folds")
     p.add_argument("--repeats", type=int, default=1, help="repeat with fold seeds seed, seed+1, ...")
-    p.add_argument("--seed", type=int, default=13, help="fold seed, as `zhner annotate folds --seed` takes it")
-    add_overrides(p)
+    p.add_argument("--seed", type=int, default=FOLD_SEED, help="fold seed, as `zhner annotate folds --seed` takes it")
+    cliargs.add_overrides(p)
     p.add_argument("--out", metavar="DIR", help="report directory (default: reports/cv-<config name>)")
     _add_lac_python(p)
-    add_quiet(p, "no per-fold progress lines on stderr")
-    add_verbose(p, "show tracebacks and training logs")
+    cliargs.add_quiet(p, "no per-fold progress lines on stderr")
+    cliargs.add_verbose(p, "show tracebacks and training logs")
 
 
 # sub-command -> (run it, add its options); `zhner evaluate` without one runs cmd_evaluate

@@ -40,9 +40,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from zhner.annotate.cliargs import user_error
 from zhner.annotate.schema import LABELS
 from zhner.inference.traditional import MODES as TRADITIONAL_MODES
 from zhner.models.lexicon import USER_MODES
+from zhner.models.modeldir import BATCH_SIZE
 
 FORMATS = ("jsonl", "conll", "label-studio", "html")
 
@@ -185,7 +187,7 @@ def predict(
     inputs: Sequence[str],
     output: str | None,
     fmt: str = "jsonl",
-    batch_size: int = 32,
+    batch_size: int = BATCH_SIZE,
     bf16: str = "auto",
     stdin_format: str = "text",
     progress: bool = True,
@@ -240,7 +242,9 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     )
     p.add_argument("-o", "--output", help="file to write (default: stdout)")
     p.add_argument("--format", default="jsonl", choices=FORMATS, help="output format (default jsonl)")
-    p.add_argument("--batch-size", type=int, default=32, help="windows per forward pass (default 32)")
+    p.add_argument(
+        "--batch-size", type=int, default=BATCH_SIZE, help=f"windows per forward pass (default {BATCH_SIZE})"
+    )
     p.add_argument(
         "--device", default="auto", help="torch device: auto (CUDA if there is one), cpu, cuda, cuda:1 (default auto)"
     )
@@ -304,10 +308,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner predict") -> int:
             traditional=args.traditional,
         )
     except (ModelDirError, LexiconError, TraditionalError, DeviceError, OSError) as e:
-        if args.verbose:
-            raise
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+        return user_error(e, args.verbose)
     except BrokenPipeError:
         return 0
     if failed:

@@ -34,9 +34,11 @@ from zhner.annotate.schema import Span
 from zhner.annotate.split import sentence_offsets
 from zhner.inference.traditional import Aligned, Converter
 from zhner.models import modeldir
+from zhner.models.base import use_bf16
 from zhner.models.features import Encoded, encode_batch, predict_spans
 from zhner.models.heads import crf_scores
 from zhner.models.lexicon import USER_MODES, match_both, read_user
+from zhner.models.modeldir import BATCH_SIZE
 from zhner.models.postprocess import postprocess as postprocess_spans
 
 
@@ -81,13 +83,6 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def _cpu_has_bf16() -> bool:
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
-
-
 class Extractor:
     """A loaded model that extracts entities from text. Build it with :meth:`load`."""
 
@@ -112,10 +107,8 @@ class Extractor:
         self.user_lexicon_mode = "fill"
         self.postprocess = True  # False: the network alone (no lexicon, user names or rules)
         self.traditional = Converter(traditional)
-        if bf16 == "auto":
-            self.bf16 = self.device.type == "cuda" or _cpu_has_bf16()
-        else:
-            self.bf16 = bf16 in (True, "true")
+        # "auto": CUDA, or a CPU with native bf16 (models.base.BF16_AUTO); a Python bool is taken as it is
+        self.bf16 = bf16 if isinstance(bf16, bool) else use_bf16(bf16, "inference", self.device)
 
     @classmethod
     def load(
@@ -150,7 +143,7 @@ class Extractor:
     def __call__(self, text: str) -> list[Entity]:
         return self.extract_many([text])[0]
 
-    def extract_many(self, texts: Sequence[str], batch_size: int = 32) -> list[list[Entity]]:
+    def extract_many(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> list[list[Entity]]:
         """Entities of each text, in input order. Empty or whitespace-only texts give []."""
         if isinstance(texts, str):
             raise TypeError("extract_many takes a list of texts; call the extractor itself for one text")
@@ -204,7 +197,7 @@ class Extractor:
             honor_mode=self.meta.honor_rules,
         )
 
-    def stream(self, texts: Iterable[str], batch_size: int = 32, chunk: int = 256) -> Iterator[list[Entity]]:
+    def stream(self, texts: Iterable[str], batch_size: int = BATCH_SIZE, chunk: int = 256) -> Iterator[list[Entity]]:
         """Entities of each text of an iterable, in order, ``chunk`` texts at a time (bounded memory)."""
         buffer: list[str] = []
         for text in texts:

@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from zhner.annotate.schema import Span, merge
+from zhner.annotate.schema import Span, merge, merge_by_mode
 from zhner.models.rules import metric_rules
 
 HONOR_MODES = ("none", "fill")
@@ -282,6 +282,4 @@ def combine_honor(model_spans: list[Span], honor_spans: list[Span], mode: str) -
     >>> combine_honor([Span(0, 2, "LOC")], [Span(0, 9, "HONOR"), Span(12, 17, "HONOR")], "fill")
     [Span(0, 2, 'LOC'), Span(12, 17, 'HONOR')]
     """
-    if mode not in HONOR_MODES:
-        raise ValueError(f"unknown HONOR rules mode {mode!r}; choose one of: {', '.join(HONOR_MODES)}")
-    return sorted(model_spans) if mode == "none" else merge(model_spans, honor_spans)
+    return merge_by_mode(model_spans, honor_spans, mode, HONOR_MODES, "HONOR rules")

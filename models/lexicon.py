@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from zhner.annotate.gold import Record
-from zhner.annotate.schema import LABELS, Span, merge
+from zhner.annotate.schema import LABELS, Span, merge_by_mode
 
 LEXICON_MODES = ("none", "fill", "first")
 USER_MODES = ("fill", "first")
@@ -78,11 +78,7 @@ def combine(model_spans: list[Span], lexicon_spans: list[Span], mode: str) -> li
     >>> combine(m, lx, "first")
     [Span(0, 4, 'ORG'), Span(5, 8, 'ORG'), Span(10, 12, 'LOC')]
     """
-    if mode not in LEXICON_MODES:
-        raise ValueError(f"unknown lexicon mode {mode!r}; choose one of: {', '.join(LEXICON_MODES)}")
-    if mode == "none":
-        return sorted(model_spans)
-    return merge(model_spans, lexicon_spans) if mode == "fill" else merge(lexicon_spans, model_spans)
+    return merge_by_mode(model_spans, lexicon_spans, mode, LEXICON_MODES, "lexicon")
 
 
 def match_both(text: str, lexicon: dict[str, str], user: dict[str, str]) -> tuple[list[Span], list[Span]]:

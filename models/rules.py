@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from zhner.annotate.schema import Span, merge
+from zhner.annotate.schema import Span, merge_by_mode
 
 _D = "0-9０-９"
 _CN = "零〇一二两三四五六七八九十百千"
@@ -87,10 +87,4 @@ def combine(model_spans: list[Span], rule_spans: list[Span], mode: str) -> list[
     >>> combine(m, r, "override")
     [Span(0, 2, 'LOC'), Span(3, 7, 'METRIC'), Span(9, 11, 'METRIC')]
     """
-    if mode not in RULE_MODES:
-        raise ValueError(f"unknown rules mode {mode!r}; choose one of: {', '.join(RULE_MODES)}")
-    if mode == "none":
-        return sorted(model_spans)
-    if mode == "fill":
-        return merge(model_spans, rule_spans)
-    return merge(rule_spans, [m for m in model_spans if m.label != "METRIC"])
+    return merge_by_mode(model_spans, rule_spans, mode, RULE_MODES, "rules", keep=lambda s: s.label != "METRIC")

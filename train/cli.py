@@ -36,6 +36,7 @@ from zhner.annotate.cliargs import (
     add_verbose,
     new_parser,
     require_subcommand_first,
+    user_error,
 )
 
 
@@ -66,26 +67,39 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner train") -> int:
     args = parse_args(list(sys.argv[1:] if argv is None else argv), prog)
     # -q is plain training's (the jobs see its default, False)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s", stream=sys.stderr)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except _user_errors(args.job) as e:  # evaluated, and its classes imported, only once the job has raised
+        return user_error(e, args.verbose)
+
+
+def _user_errors(job: str | None) -> tuple[type[Exception], ...]:
+    """The exceptions that end ``job`` (None: training) as one line, not a traceback."""
+    if job == "convert-e5":
+        from zhner.models.e5 import E5Error
+
+        return (E5Error,)
+    from zhner.annotate import GoldError
+
+    if job == "silver":
+        from zhner.models.taggers import TaggerUnavailable
+
+        return (TaggerUnavailable, GoldError, FileNotFoundError, ValueError)  # ConfigError is a ValueError
+    from zhner.models.base import BaseModelError
+    from zhner.train.config import ConfigError
+
+    return (ConfigError, BaseModelError, GoldError) if job is None else (ConfigError, BaseModelError)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Fine-tune an encoder on gold JSONL from a YAML config (the default job)."""
-    from zhner.annotate import GoldError
-    from zhner.models.base import BaseModelError
-    from zhner.train.config import ConfigError, load_config
+    from zhner.train.config import load_config
 
-    try:
-        cfg = load_config(args.config, args.overrides)
-        from zhner.train.metrics import render
-        from zhner.train.run import run
+    cfg = load_config(args.config, args.overrides)
+    from zhner.train.metrics import render
+    from zhner.train.run import run
 
-        result = run(cfg, output=args.output, resume=args.resume, command=args.command_line, progress=not args.quiet)
-    except (ConfigError, BaseModelError, GoldError) as e:
-        if args.verbose:
-            raise
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    result = run(cfg, output=args.output, resume=args.resume, command=args.command_line, progress=not args.quiet)
     if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 reports
         return 0
     print(f"\ndev scores of {result['output']} ({result['dev_split']}, {result['dev_sentences']} sentences):")
@@ -114,8 +128,6 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     """
     import signal
 
-    from zhner.models.base import BaseModelError
-    from zhner.train.config import ConfigError
     from zhner.train.pretrain import load_pretrain_config, pretrain
 
     def stop(signum, frame):  # a polite kill saves a checkpoint like Ctrl-C does
@@ -135,11 +147,6 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("stopped; continue with --resume", file=sys.stderr)
         return 130
-    except (ConfigError, BaseModelError) as e:
-        if args.verbose:
-            raise
-        print(f"error: {e}", file=sys.stderr)
-        return 1
     print(
         f"{result['output']}: {result['tokens']:,} tokens seen, held-out MLM loss {result['heldout_loss']:.3f}, "
         f"{result['tokens_per_second']:,.0f} tokens/s this run"
@@ -169,19 +176,11 @@ def cmd_vectors(args: argparse.Namespace) -> int:
     the encoder's hidden size and are written in word2vec text format. Needs the optional
     extra: pip install -e ".[vectors]".
     """
-    from zhner.models.base import BaseModelError
-    from zhner.train.config import ConfigError
     from zhner.train.pretrain import load_pretrain_config
     from zhner.train.vectors import VectorsSettings, train_vectors
 
     settings = VectorsSettings(args.method, args.epochs, args.window, args.min_count, args.workers)
-    try:
-        result = train_vectors(load_pretrain_config(args.config, args.overrides), args.output, settings)
-    except (ConfigError, BaseModelError) as e:
-        if args.verbose:
-            raise
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    result = train_vectors(load_pretrain_config(args.config, args.overrides), args.output, settings)
     print(
         f"{result['output']}: {result['vectors']:,} vectors of {result['dimensions']} dimensions "
         f"in {result['seconds'] / 60:.1f} minutes"
@@ -224,8 +223,8 @@ def cmd_silver(args: argparse.Namespace) -> int:
     """
     import glob
 
-    from zhner.annotate import GoldError, read_many
-    from zhner.models.taggers import TaggerUnavailable, get_tagger
+    from zhner.annotate import read_many
+    from zhner.models.taggers import get_tagger
     from zhner.train.silver import (
         compare_with_gold,
         excluded_lines,
@@ -236,35 +235,29 @@ def cmd_silver(args: argparse.Namespace) -> int:
         write_silver,
     )
 
-    try:
-        exclude_files = sorted(f for pattern in args.exclude for f in glob.glob(pattern))
-        exclude = excluded_lines(read_many(exclude_files, corpus=args.corpus)) if exclude_files else (set(), set())
-        from tqdm import tqdm
+    exclude_files = sorted(f for pattern in args.exclude for f in glob.glob(pattern))
+    exclude = excluded_lines(read_many(exclude_files, corpus=args.corpus)) if exclude_files else (set(), set())
+    from tqdm import tqdm
 
-        texts = sentences(args.input, exclude=exclude)
-        if args.seed is not None:
-            import random
+    texts = sentences(args.input, exclude=exclude)
+    if args.seed is not None:
+        import random
 
-            texts = list(texts)
-            random.Random(args.seed).shuffle(texts)
-        lines = tqdm(texts, unit=" sentences", total=args.limit or None)
-        if args.tagger == "none":
-            records = sentence_records(lines)
-        else:
-            tagger = get_tagger(args.tagger)
-            rules = not args.no_rules
-            gold = read_many(sorted(f for pattern in args.gold for f in glob.glob(pattern))) if args.gold else []
-            if gold:
-                print(render_comparison(compare_with_gold(gold, tagger, rules), args.tagger))
-            if args.compare_only:
-                return 0
-            records = silver_records(lines, tagger, args.tagger, rules)
-        counts = write_silver(records, args.output, args.limit)
-    except (TaggerUnavailable, GoldError, FileNotFoundError, ValueError) as e:  # ConfigError is a ValueError
-        if args.verbose:
-            raise
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+        texts = list(texts)
+        random.Random(args.seed).shuffle(texts)
+    lines = tqdm(texts, unit=" sentences", total=args.limit or None)
+    if args.tagger == "none":
+        records = sentence_records(lines)
+    else:
+        tagger = get_tagger(args.tagger)
+        rules = not args.no_rules
+        gold = read_many(sorted(f for pattern in args.gold for f in glob.glob(pattern))) if args.gold else []
+        if gold:
+            print(render_comparison(compare_with_gold(gold, tagger, rules), args.tagger))
+        if args.compare_only:
+            return 0
+        records = silver_records(lines, tagger, args.tagger, rules)
+    counts = write_silver(records, args.output, args.limit)
     print(f"{args.output}: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
     return 0
 
@@ -298,15 +291,9 @@ def cmd_convert_e5(args: argparse.Namespace) -> int:
     alignment of models/features.py feeds it "▁" + character for every character; issue #19).
     An earlier conversion in --output is replaced; any other existing directory is refused.
     """
-    from zhner.models.e5 import E5Error, convert, default_source
+    from zhner.models.e5 import convert, default_source
 
-    try:
-        result = convert(args.source or default_source(), args.output)
-    except E5Error as e:
-        if args.verbose:
-            raise
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    result = convert(args.source or default_source(), args.output)
     print(
         f"{result['output']}: {result['parameters']:,} parameters, {result['pieces']:,} pieces, "
         f"{result['bytes'] / 1e6:.0f} MB, converted in {result['seconds']:.1f} s"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 from zhner.annotate.folds import FOLD_SEED, FOLDS
+from zhner.annotate.schema import SCHEMES
 from zhner.models.base import ScratchSize
 from zhner.train.transfer import TransferSource
 
@@ -34,8 +35,8 @@ def _f(default, doc: str, **kw):
 @dataclass
 class ModelConfig:
     base: str = _f(
-        "models/bundled/zh-char-news",
-        "a local directory (by default the bundled encoder + ORG/LOC stage + published-news stage), a hub name, "
+        "models/bundled/zh-char-distil",
+        "a local directory (by default the bundled encoder + ORG/LOC stage + news stage taught by e5), a hub name, "
         "or 'scratch' (untrained BERT)",
     )
     head: str = _f("softmax", "classification head (see models.heads.HEADS)")
@@ -43,7 +44,7 @@ class ModelConfig:
     max_length: int = _f(256, "tokens per window; longer sentences become overlapping windows")
     stride: int = _f(64, "tokens shared by consecutive windows")
     rules: str = _f("override", "METRIC rules with the model at prediction time: none, fill or override (models.rules)")
-    honor_rules: str = _f("none", "HONOR rules at prediction time: none, or fill where the model found nothing")
+    honor_rules: str = _f("fill", "HONOR rules at prediction time: none, or fill where the model found nothing")
     lexicon: str = _f("fill", "training ORG/LOC/HONOR mentions with the model: none, fill or first (models.lexicon)")
     freeze_embeddings: bool = _f(
         False, "keep the encoder's word-embedding table fixed while fine-tuning (a 250 k-piece table such as e5's)"
@@ -85,7 +86,7 @@ class TrainingConfig:
     epochs: int = _f(20, "maximum epochs")
     batch_size: int = _f(8, "sentences (windows) per step, per device")
     grad_accum: int = _f(1, "gradient accumulation steps")
-    learning_rate: float = _f(1e-4, "peak learning rate (1e-4 from the bundled stage; random weights want 5e-4)")
+    learning_rate: float = _f(5e-5, "peak learning rate (5e-5 from the bundled stage; random weights want 5e-4)")
     weight_decay: float = _f(0.01, "AdamW weight decay")
     warmup_ratio: float = _f(0.1, "share of steps for linear warm-up")
     early_stopping: int = _f(5, "stop after this many epochs without a better dev micro-F1 (0: never)")
@@ -207,17 +208,20 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
     values = read_values(path, overrides)
     config = _build(Config, values, "")
     from zhner.models.heads import HEADS
+    from zhner.models.honor import HONOR_MODES
+    from zhner.models.lexicon import LEXICON_MODES
+    from zhner.models.rules import RULE_MODES
 
     if config.model.head not in HEADS:
         raise ConfigError(f"model.head: {config.model.head!r} is not one of {', '.join(sorted(HEADS))}")
-    if config.model.lexicon not in ("none", "fill", "first"):
-        raise ConfigError(f"model.lexicon: {config.model.lexicon!r} is not one of none, fill, first")
-    if config.model.rules not in ("none", "fill", "override"):
-        raise ConfigError(f"model.rules: {config.model.rules!r} is not one of none, fill, override")
-    if config.model.honor_rules not in ("none", "fill"):
-        raise ConfigError(f"model.honor_rules: {config.model.honor_rules!r} is not one of none, fill")
-    if config.data.scheme not in ("bio", "bioes"):
-        raise ConfigError(f"data.scheme: {config.data.scheme!r} is not one of bio, bioes")
+    for key, value, choices in (
+        ("model.lexicon", config.model.lexicon, LEXICON_MODES),
+        ("model.rules", config.model.rules, RULE_MODES),
+        ("model.honor_rules", config.model.honor_rules, HONOR_MODES),
+        ("data.scheme", config.data.scheme, tuple(SCHEMES)),
+    ):
+        if value not in choices:
+            raise ConfigError(f"{key}: {value!r} is not one of {', '.join(choices)}")
     if config.training.bf16 not in ("auto", "true", "false"):
         raise ConfigError(f"training.bf16: {config.training.bf16!r} is not one of auto, true, false")
     if not 0 <= config.data.dev_fold < config.data.folds:

@@ -26,7 +26,10 @@ def default_output_model(tmp_path_factory, request) -> Path:
 
     root = Path(request.config.rootpath)
     out = tmp_path_factory.mktemp("default-output") / "model"
-    cfg = load_config(root / "configs/tiny.yaml", ["training.epochs=2", "model.lexicon=fill", "model.rules=override"])
+    cfg = load_config(
+        root / "configs/tiny.yaml",
+        ["training.epochs=2", "model.lexicon=fill", "model.rules=override", "model.honor_rules=none"],
+    )
     run(cfg, output=out, progress=False)
     return out
 

@@ -12,7 +12,7 @@ torch.set_num_threads(1)
 
 
 def test_bundled_default_base_loads_whole_and_fine_tunes_one_step(root, tmp_path, monkeypatch) -> None:
-    """Every tensor of the default's bundled base (models/bundled/zh-char-news: encoder and its stage head) is
+    """Every tensor of the default's bundled base (models/bundled/zh-char-distil: encoder and its stage head) is
     what the first training step starts from; one step changes the weights; the result is a loadable model."""
     from zhner.inference import Extractor
     from zhner.train.run import NerTrainer, run

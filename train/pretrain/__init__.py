@@ -36,7 +36,7 @@ from zhner.train.pretrain.config import (
     load_pretrain_config,
 )
 from zhner.train.pretrain.corpus import blocks_folder, build_blocks, corpus_files, iter_lines, load_blocks, load_starts
-from zhner.train.pretrain.loop import _bf16, heldout_loss, pretrain
+from zhner.train.pretrain.loop import heldout_loss, pretrain
 from zhner.train.pretrain.masking import block_ids, mask_tokens, mlm_loss
 from zhner.train.pretrain.model import build_model
 
@@ -45,7 +45,6 @@ __all__ = [
     "PretrainData",
     "PretrainModel",
     "PretrainTraining",
-    "_bf16",
     "block_ids",
     "blocks_folder",
     "build_blocks",

@@ -41,11 +41,6 @@ def _trim_memory() -> None:
         pass
 
 
-def _bf16(setting: str, device: torch.device) -> bool:
-    """``training.bf16`` of a pretraining config on ``device``: ``auto`` detects (models.base.BF16_AUTO)."""
-    return use_bf16(setting, "pretrain", device)
-
-
 @dataclass
 class Schedule:
     """Linear warm-up, then linear decay to 5% over whichever budget (tokens, minutes) ends first."""
@@ -171,7 +166,7 @@ def pretrain(cfg: PretrainConfig, *, output: str | Path | None = None, resume: b
     word_starts = load_starts(cfg, tokenizer)  # held-out loss stays per token: comparable with or without
     if len(train_blocks) < cfg.training.batch_size:
         raise ConfigError(f"the corpus gives only {len(train_blocks)} blocks, fewer than one batch")
-    bf16 = _bf16(cfg.training.bf16, device)
+    bf16 = use_bf16(cfg.training.bf16, "pretrain", device)  # auto: detect (models.base.BF16_AUTO)
     model.to(device).train()
     decay = [p for n, p in model.named_parameters() if p.ndim > 1]
     no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]
