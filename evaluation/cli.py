@@ -119,10 +119,12 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner evaluate") -> int
     from zhner.evaluation.evaluate import EvaluationError
     from zhner.models.base import BaseModelError
     from zhner.models.modeldir import ModelDirError
+    from zhner.models.words import SegmenterUnavailable
 
     try:
         report, out = args.func(args)
-    except (GoldError, EvaluationError, ModelDirError, BaseModelError, ValueError) as e:  # ValueError: ConfigError too
+    except (GoldError, EvaluationError, ModelDirError, BaseModelError, SegmenterUnavailable, ValueError) as e:
+        # ValueError: ConfigError too
         return cliargs.user_error(e, args.verbose)
     paths = rep.write(report, out)
     print(f"# {report['title']}")

@@ -34,6 +34,15 @@ def only_fold(records: list[Record], fold: int | None, folds: int = FOLDS, seed:
     return [r for r in records if assignment[r.id] == fold]
 
 
+def output_note(lexicon: str, rules: str, honor: str, words: str, whose: str) -> str:
+    """The report's line that names the row a model (or a config) outputs."""
+    return (
+        f"model.lexicon = {lexicon}, model.rules = {rules}, model.honor_rules = {honor}, model.word_edges = "
+        f"{words}: {whose} the '{rep.configured_row(lexicon, rules, honor, rep.MAIN, words)}' row; "
+        "'model' is the network alone"
+    )
+
+
 def baseline_predictions(train: Sequence[Record], test: Sequence[Record]) -> dict[str, list[list[Span]]]:
     out = {}
     for name, factory in active().items():
@@ -114,9 +123,11 @@ def evaluate_model(
 
     gold = only_fold(read_many(data, corpus=corpus), fold)
     extractor = Extractor.load(model, postprocess=False)  # the network alone; the report adds the rest
-    lexicon_mode, rules_mode, honor_mode = extractor.meta.lexicon, extractor.meta.rules, extractor.meta.honor_rules
+    meta = extractor.meta
+    lexicon_mode, rules_mode, honor_mode, word_mode = meta.lexicon, meta.rules, meta.honor_rules, meta.word_edges
     pred = [[e.span for e in ents] for ents in extractor.extract_many([r.text for r in gold], batch_size)]
-    lexicon_spans = [match_lexicon(r.text, extractor.lexicon) for r in gold]
+    seen = model_texts(extractor, [r.text for r in gold])
+    lexicon_spans = [match_lexicon(t, extractor.lexicon) for t in seen]
     data_cfg = extractor.meta.config.get("data", {})
     train_files = [
         f for pattern in data_cfg.get("train", []) + data_cfg.get("extra", []) for f in sorted(glob.glob(pattern))
@@ -134,9 +145,7 @@ def evaluate_model(
         "data": ", ".join(map(str, data))
         + (f" (fold {fold} of {FOLDS}, seed {FOLD_SEED}, only)" if fold is not None else ""),
         "training files of the model": ", ".join(train_files) or "unknown",
-        "output": f"model.lexicon = {lexicon_mode}, model.rules = {rules_mode}, model.honor_rules = {honor_mode}: "
-        f"`zhner predict` gives the '{rep.configured_row(lexicon_mode, rules_mode, honor_mode)}' row; "
-        "'model' is the network alone",
+        "output": output_note(lexicon_mode, rules_mode, honor_mode, word_mode, "`zhner predict` gives"),
         **notes(),
     }
     if overlap:
@@ -157,7 +166,19 @@ def evaluate_model(
         lexicon_spans=lexicon_spans,
         lexicon_mode=lexicon_mode if lexicon_mode != "none" else "first",
         honor=(lexicon_mode, rules_mode, honor_mode),
+        words=word_mode,
+        model_texts=seen,
     )
+
+
+def model_texts(extractor, texts: Sequence[str]) -> list[str]:
+    """Each text as the model reads it: Traditional converted to Simplified where the conversion keeps its
+    length (OpenCC's always does), so the report's post-processing finds what ``zhner predict`` finds."""
+    out = []
+    for text in texts:
+        aligned = extractor.traditional(text)
+        out.append(aligned.text if aligned.source is None else text)
+    return out
 
 
 def cross_validate(
@@ -252,10 +273,13 @@ def cross_validate(
         "protocol": f"{folds}-fold cross-validation, seed {seed}; pooled held-out predictions of repeat 1; "
         "model selection on a dev split inside each training part",
         "baselines": "fit on each fold's training part (plus the extra training files) only",
-        "output": f"model.lexicon = {base.model.lexicon}, model.rules = {base.model.rules}, model.honor_rules = "
-        f"{base.model.honor_rules}: this config's output is the "
-        f"'{rep.configured_row(base.model.lexicon, base.model.rules, base.model.honor_rules)}' row; "
-        "'model' is the network alone",
+        "output": output_note(
+            base.model.lexicon,
+            base.model.rules,
+            base.model.honor_rules,
+            base.model.word_edges,
+            "this config's output is",
+        ),
         **notes(),
     }
     lexicon_spans = [pooled_lexicon[x.id] for x in records]
@@ -268,4 +292,5 @@ def cross_validate(
         lexicon_spans=lexicon_spans,
         lexicon_mode=base.model.lexicon if base.model.lexicon != "none" else "first",
         honor=(base.model.lexicon, base.model.rules, base.model.honor_rules),
+        words=base.model.word_edges,
     )

@@ -28,19 +28,22 @@ def hybrids(
     lexicon_spans: Sequence[Sequence[Span]] | None = None,
     lexicon_mode: str = "first",
     honor: tuple[str, str, str] | None = None,
+    words: str = "none",
 ) -> dict[str, list[list[Span]]]:
     """The model's predictions combined with the METRIC rules (fill, override) and, given the spans a
     lexicon of the training mentions finds, with that lexicon (``model.lexicon``) before the rules;
     the other lexicon modes are scored with the rules too, so one run compares them. ``honor`` is the
-    model's configured (lexicon, rules, HONOR rules) modes: with HONOR rules, their rows are added. Each row is
+    model's configured (lexicon, rules, HONOR rules) modes: with HONOR rules, their rows are added. ``words``
+    is its ``model.word_edges``: unless none, its rows are added (beside the same rows without it). Each row is
     :func:`models.postprocess.postprocess`, the post-processing that ``zhner predict`` applies."""
     from zhner.models.lexicon import LEXICON_MODES
     from zhner.models.postprocess import postprocess
 
-    def row(lexicon_mode: str, rules_mode: str, honor: str = "none") -> list[list[Span]]:
+    def row(lexicon_mode: str, rules_mode: str, honor: str = "none", words: str = "none") -> list[list[Span]]:
         lexicons = lexicon_spans if lexicon_mode != "none" else [()] * len(texts)
+        modes = {"honor_mode": honor, "word_mode": words}
         return [
-            sorted(postprocess(t, dict.fromkeys(p, 1.0), list(x), lexicon_mode, rules_mode, honor_mode=honor))
+            sorted(postprocess(t, dict.fromkeys(p, 1.0), list(x), lexicon_mode, rules_mode, **modes))
             for t, p, x in zip(texts, pred, lexicons, strict=True)
         ]
 
@@ -56,17 +59,23 @@ def hybrids(
         lexicon = lexicon if lexicon_spans is not None else "none"
         out[f"{name}+honor-{honor_mode}"] = row("none", "none", honor_mode)
         out[configured_row(lexicon, rules, honor_mode, name)] = row(lexicon, rules, honor_mode)
+    if words != "none":  # the word edges on the network alone and on the configured output
+        lexicon, rules, honor_mode = honor or ("none", "none", "none")
+        lexicon = lexicon if lexicon_spans is not None else "none"
+        out[f"{name}+words-{words}"] = row("none", "none", "none", words)
+        out[configured_row(lexicon, rules, honor_mode, name, words)] = row(lexicon, rules, honor_mode, words)
     return out
 
 
-def configured_row(lexicon: str, rules: str, honor: str = "none", name: str = MAIN) -> str:
-    """The name of the report row that a model with these ``model.lexicon``, ``model.rules`` and
-    ``model.honor_rules`` outputs."""
+def configured_row(lexicon: str, rules: str, honor: str = "none", name: str = MAIN, words: str = "none") -> str:
+    """The name of the report row that a model with these ``model.lexicon``, ``model.rules``,
+    ``model.honor_rules`` and ``model.word_edges`` outputs."""
     return (
         name
         + (f"+lexicon-{lexicon}" if lexicon != "none" else "")
         + (f"+rules-{rules}" if rules != "none" else "")
         + (f"+honor-{honor}" if honor != "none" else "")
+        + (f"+words-{words}" if words != "none" else "")
     )
 
 
@@ -90,12 +99,19 @@ def build(
     lexicon_spans: Sequence[Sequence[Span]] | None = None,
     lexicon_mode: str = "first",
     honor: tuple[str, str, str] | None = None,
+    words: str = "none",
+    model_texts: Sequence[str] | None = None,
 ) -> dict:
-    """The report dict. ``systems`` maps a name to predictions parallel to ``records``; ``MAIN`` is the model."""
+    """The report dict. ``systems`` maps a name to predictions parallel to ``records``; ``MAIN`` is the model.
+
+    ``model_texts``: the texts as the model read them (Traditional converted to Simplified, same length), on
+    which the post-processing rows find names and rules, as ``zhner predict`` does; default the records' texts.
+    """
     ids, texts = [r.id for r in records], [r.text for r in records]
     main = MAIN if MAIN in systems else next(iter(systems))
     if main == MAIN:  # a model: also score it with the rules
-        systems = {**systems, **hybrids(texts, systems[main], main, lexicon_spans, lexicon_mode, honor)}
+        seen = list(model_texts) if model_texts is not None else texts
+        systems = {**systems, **hybrids(seen, systems[main], main, lexicon_spans, lexicon_mode, honor, words)}
     report = {
         "title": title,
         "about": about or {},

@@ -291,6 +291,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner predict") -> int:
     from zhner.inference.traditional import TraditionalError
     from zhner.models.lexicon import LexiconError
     from zhner.models.modeldir import ModelDirError
+    from zhner.models.words import SegmenterUnavailable
 
     try:
         n, failed = predict(
@@ -307,7 +308,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner predict") -> int:
             lexicon_mode=args.lexicon_mode or "fill",
             traditional=args.traditional,
         )
-    except (ModelDirError, LexiconError, TraditionalError, DeviceError, OSError) as e:
+    except (ModelDirError, LexiconError, TraditionalError, DeviceError, SegmenterUnavailable, OSError) as e:
         return user_error(e, args.verbose)
     except BrokenPipeError:
         return 0

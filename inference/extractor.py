@@ -18,8 +18,9 @@ Options of :meth:`Extractor.load`:
 - ``traditional="auto"|"always"|"never"``: Traditional Chinese is converted to
   Simplified for the model (:mod:`inference.traditional`), entities come back
   on the original text;
-- ``postprocess=False``: the network alone, without the model's lexicon, your
-  dictionary or the METRIC rules (what evaluation scores as "model").
+- ``postprocess=False``: the network alone, without the word edges, the model's
+  lexicon, your dictionary or the HONOR and METRIC rules (what evaluation scores
+  as "model").
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from zhner.models.heads import crf_scores
 from zhner.models.lexicon import USER_MODES, match_both, read_user
 from zhner.models.modeldir import BATCH_SIZE
 from zhner.models.postprocess import postprocess as postprocess_spans
+from zhner.models.words import require_segmenter
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,8 @@ class Extractor:
         Raises ModelDirError with a one-line reason. The shipped model (``zhner.models.modeldir.SHIPPED``,
         package data) is the default trained and measured for the release: its card is its README.md.
 
-        A bad ``lexicon`` file raises LexiconError (``file:line: reason``), before the model is loaded.
+        A bad ``lexicon`` file raises LexiconError (``file:line: reason``), before the model is loaded; a model
+        whose ``word_edges`` is not none raises SegmenterUnavailable without jieba.
         """
         if lexicon_mode not in USER_MODES:
             raise ValueError(f"unknown lexicon mode {lexicon_mode!r}; choose one of: {', '.join(USER_MODES)}")
@@ -138,6 +141,8 @@ class Extractor:
         extractor.lexicon = modeldir.read_lexicon(path)
         extractor.user_lexicon, extractor.user_lexicon_mode = user, lexicon_mode
         extractor.postprocess = postprocess
+        if postprocess and meta.word_edges != "none":
+            require_segmenter()  # SegmenterUnavailable now, naming the install, rather than at the first fragment
         return extractor
 
     def __call__(self, text: str) -> list[Entity]:
@@ -183,7 +188,8 @@ class Extractor:
         return entities
 
     def _postprocessed(self, text: str, spans: dict[Span, float]) -> dict[Span, float]:
-        """The model's lexicon, the user's names and the METRIC rules applied to the network's spans."""
+        """Word edges, the model's lexicon, the user's names and the HONOR and METRIC rules applied to the
+        network's spans."""
         lexicon = self.lexicon if self.meta.lexicon != "none" else {}
         known, user = match_both(text, lexicon, self.user_lexicon) if lexicon or self.user_lexicon else ([], [])
         return postprocess_spans(
@@ -195,6 +201,7 @@ class Extractor:
             user_spans=user,
             user_mode=self.user_lexicon_mode,
             honor_mode=self.meta.honor_rules,
+            word_mode=self.meta.word_edges,
         )
 
     def stream(self, texts: Iterable[str], batch_size: int = BATCH_SIZE, chunk: int = 256) -> Iterator[list[Entity]]:

@@ -35,6 +35,7 @@ DEFAULTS = {
     "base_trained": None,
     "rules": "none",
     "honor_rules": "none",
+    "word_edges": "none",
     "lexicon": "none",
 }
 
@@ -70,6 +71,7 @@ class ModelMeta:
     base_trained: bool | None
     rules: str = "none"
     honor_rules: str = "none"
+    word_edges: str = "none"
     lexicon: str = "none"
     config: dict = field(default_factory=dict)
 

@@ -1,16 +1,17 @@
-"""The post-processing of a model's output, written once: known names, then the METRIC rules.
+"""The post-processing of a model's output, written once: word edges, known names, then the rules.
 
 ``zhner predict`` (the :class:`inference.Extractor`) and the evaluation
 report (its ``model+lexicon-…+rules-…`` rows) both call :func:`postprocess`,
 so the row a report names as a model's output is what the model outputs.
 
-The order is fixed: the network's spans; the names of the model's lexicon,
+The order is fixed: the network's spans, whose ORG/LOC fragments of a word are snapped to it or dropped by
+``word_mode`` (:mod:`models.words`); the names of the model's lexicon,
 by ``lexicon_mode`` (:mod:`models.lexicon`); the user's dictionary, by
 ``user_mode``; the HONOR rules, by ``honor_mode`` (:mod:`models.honor`: fill where nothing was found,
 and a METRIC rule span inside an HONOR span gives way to it, as the 三级 of 三级航天功勋奖章); the METRIC
 rules, by ``rules_mode`` (:mod:`models.rules`). Spans are first trimmed of whitespace at their edges (the
 spec never puts it inside a span's ends; a network fed spaces can).
-A span that a step adds carries the score 1.0; a span kept keeps its score.
+A span that a step adds carries the score 1.0; a span kept (or snapped to a word) keeps its score.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from zhner.models.honor import combine_honor, honor_rules
 from zhner.models.lexicon import combine as combine_lexicon
 from zhner.models.rules import combine as combine_rules
 from zhner.models.rules import metric_rules
+from zhner.models.words import word_edges
 
 
 def postprocess(
@@ -34,8 +36,10 @@ def postprocess(
     user_spans: Sequence[Span] = (),
     user_mode: str = "fill",
     honor_mode: str = "none",
+    word_mode: str = "none",
 ) -> dict[Span, float]:
-    """The spans of ``text`` (span → score) after the lexicon, the user's names and the rules; sorted.
+    """The spans of ``text`` (span → score) after the word edges, the lexicon, the user's names and the rules;
+    sorted.
 
     ``lexicon_spans`` and ``user_spans`` are what :func:`models.lexicon.match` found in ``text``.
 
@@ -45,7 +49,7 @@ def postprocess(
     >>> postprocess(text, {Span(0, 2, "ORG"): 0.6}, [Span(0, 2, "LOC")], "fill", "none")
     {Span(0, 2, 'ORG'): 0.6}
     """
-    out = dict(sorted(_trimmed(text, spans).items()))
+    out = word_edges(text, _trimmed(text, spans), word_mode)
     if lexicon_mode != "none" and lexicon_spans:
         out = _kept(out, combine_lexicon(list(out), list(lexicon_spans), lexicon_mode))
     if user_spans:

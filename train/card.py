@@ -58,8 +58,8 @@ Token classification (BIO over characters) for ORG, LOC, METRIC, HONOR in Chines
 
 - Base encoder: {base}
 - Head: {cfg.model.head}; tagging scheme: {cfg.data.scheme}; at prediction time: METRIC rules
-  {cfg.model.rules}, HONOR rules {cfg.model.honor_rules}, lexicon of the training mentions {cfg.model.lexicon}
-  (lexicon.json)
+  {cfg.model.rules}, HONOR rules {cfg.model.honor_rules}, word edges {cfg.model.word_edges}, lexicon of the
+  training mentions {cfg.model.lexicon} (lexicon.json)
   (the dev scores below are the model's alone)
 - Windows: {cfg.model.max_length} tokens, stride {cfg.model.stride}
 - Training data: {sources} ({result["train_sentences"]} sentences)

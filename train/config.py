@@ -45,6 +45,11 @@ class ModelConfig:
     stride: int = _f(64, "tokens shared by consecutive windows")
     rules: str = _f("override", "METRIC rules with the model at prediction time: none, fill or override (models.rules)")
     honor_rules: str = _f("fill", "HONOR rules at prediction time: none, or fill where the model found nothing")
+    word_edges: str = _f(
+        "drop",
+        "ORG/LOC spans that start or end inside a jieba word at prediction time: none, snap (out to the word, "
+        "1 character at most) or drop (models.words; needs jieba)",
+    )
     lexicon: str = _f("fill", "training ORG/LOC/HONOR mentions with the model: none, fill or first (models.lexicon)")
     freeze_embeddings: bool = _f(
         False, "keep the encoder's word-embedding table fixed while fine-tuning (a 250 k-piece table such as e5's)"
@@ -211,6 +216,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
     from zhner.models.honor import HONOR_MODES
     from zhner.models.lexicon import LEXICON_MODES
     from zhner.models.rules import RULE_MODES
+    from zhner.models.words import WORD_EDGE_MODES
 
     if config.model.head not in HEADS:
         raise ConfigError(f"model.head: {config.model.head!r} is not one of {', '.join(sorted(HEADS))}")
@@ -218,6 +224,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
         ("model.lexicon", config.model.lexicon, LEXICON_MODES),
         ("model.rules", config.model.rules, RULE_MODES),
         ("model.honor_rules", config.model.honor_rules, HONOR_MODES),
+        ("model.word_edges", config.model.word_edges, WORD_EDGE_MODES),
         ("data.scheme", config.data.scheme, tuple(SCHEMES)),
     ):
         if value not in choices:

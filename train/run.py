@@ -196,6 +196,7 @@ def run(
             base_trained=base_trained,
             rules=cfg.model.rules,
             honor_rules=cfg.model.honor_rules,
+            word_edges=cfg.model.word_edges,
             lexicon=cfg.model.lexicon,
             config=cfg.to_dict(),
         )

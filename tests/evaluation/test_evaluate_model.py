@@ -170,6 +170,24 @@ def test_honor_rules_setting_has_its_row(default_output_model, at_root, tmp_path
     assert report["systems"][row]["strict"] == rep.score_system(gold, output)["strict"]
 
 
+@pytest.mark.parametrize("words", ["none", "snap", "drop"])
+def test_word_edges_setting_has_its_row(default_output_model, at_root, tmp_path, words) -> None:
+    """model.word_edges = snap | drop: the configured row (…+words-…) is what the Extractor outputs."""
+    model = tmp_path / "model"
+    shutil.copytree(default_output_model, model)
+    meta = json.loads((model / "zhner.json").read_text(encoding="utf-8"))
+    (model / "zhner.json").write_text(json.dumps({**meta, "word_edges": words}), encoding="utf-8")
+    gold = read_gold(at_root / "data/gold/article.jsonl")[:20]
+    gold_file = tmp_path / "gold.jsonl"
+    write_gold(gold_file, gold)
+    report = evaluate_model(model, [gold_file])
+    output = spans_of(Extractor.load(model).extract_many([r.text for r in gold]))
+    row = rep.configured_row("fill", "override", "none", rep.MAIN, words)
+    assert row.endswith(f"+words-{words}") == (words != "none")
+    assert f"'{row}' row" in report["about"]["output"] and f"model.word_edges = {words}" in report["about"]["output"]
+    assert report["systems"][row]["strict"] == rep.score_system(gold, output)["strict"]
+
+
 def test_compare_scores_other_models_by_their_output(default_output_model, at_root, tmp_path) -> None:
     """--compare DIR: another model's output is a row of the report (here the same model: the same scores)."""
     gold_file = at_root / "data/gold/article.jsonl"
@@ -177,3 +195,21 @@ def test_compare_scores_other_models_by_their_output(default_output_model, at_ro
     row = f"compare: {default_output_model}"
     configured = rep.configured_row("fill", "override")
     assert report["systems"][row]["strict"] == report["systems"][configured]["strict"]
+
+
+def test_configured_row_on_traditional_text_is_the_extractor_output(default_output_model, at_root, tmp_path) -> None:
+    """Traditional sentences: the report's post-processing runs on the converted text as `zhner predict` does
+    (億 is a METRIC unit only once converted to 亿), so the output row is the Extractor's output."""
+    from zhner.annotate.gold import Record
+
+    texts = ["臺灣積體電路製造公司去年營收達3億元，員工超過5萬人。", "浙江省新增4個國家先進製造業集群。"]
+    gold = [Record(f"t-{i}", t, []) for i, t in enumerate(texts)]
+    gold_file = tmp_path / "trad.jsonl"
+    write_gold(gold_file, gold)
+    report = evaluate_model(default_output_model, [gold_file])
+    ex = Extractor.load(default_output_model)
+    output = spans_of(ex.extract_many(texts))
+    assert any(s.label == "METRIC" and "億" in texts[0][s.start : s.end] for s in output[0])
+    row = rep.configured_row(ex.meta.lexicon, ex.meta.rules, ex.meta.honor_rules)
+    assert report["systems"][row]["strict"] == rep.score_system(gold, output)["strict"]
+    assert report["systems"][row]["strict"]["micro"]["predicted"] == sum(map(len, output))

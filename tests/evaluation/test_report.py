@@ -170,3 +170,29 @@ def test_configured_row_is_built_for_every_mode_pair(lexicon_mode, rules_mode) -
         lexicon_mode=lexicon_mode,
     )
     assert rep.configured_row(lexicon_mode, rules_mode) in report["systems"]
+
+
+@pytest.mark.parametrize("lexicon_mode", ["none", "fill", "first"])
+@pytest.mark.parametrize("rules_mode", ["none", "override"])
+@pytest.mark.parametrize("honor_mode", ["none", "fill"])
+@pytest.mark.parametrize("word_mode", ["snap", "drop"])
+def test_word_edges_rows_stand_beside_the_same_rows_without_them(lexicon_mode, rules_mode, honor_mode, word_mode):
+    """model.word_edges: the configured row gets a +words-… suffix, and the row without it is in the report too."""
+    from zhner.annotate.gold import Record
+    from zhner.annotate.schema import Span
+
+    records = [Record("a", "通用汽车新增3家工厂", [Span(0, 4, "ORG"), Span(6, 8, "METRIC")])]
+    report = rep.build(
+        records,
+        {rep.MAIN: [[Span(0, 3, "ORG")]]},  # 通用汽: a fragment of the word 通用汽车
+        title="t",
+        lexicon_spans=[[]],
+        lexicon_mode=lexicon_mode if lexicon_mode != "none" else "first",
+        honor=(lexicon_mode, rules_mode, honor_mode),
+        words=word_mode,
+    )
+    systems = report["systems"]
+    row = rep.configured_row(lexicon_mode, rules_mode, honor_mode, rep.MAIN, word_mode)
+    assert row.endswith(f"+words-{word_mode}") and f"model+words-{word_mode}" in systems
+    assert rep.configured_row(lexicon_mode, rules_mode, honor_mode) in systems and row in systems
+    assert systems[f"model+words-{word_mode}"]["strict"]["ORG"]["f1"] == (1.0 if word_mode == "snap" else 0.0)
