@@ -234,14 +234,15 @@ def default_source() -> Path:
     return path
 
 
-def _replaceable(out: Path) -> bool:
-    """An existing output is replaced only when it is empty or an earlier conversion."""
+def replaceable(out: Path, key: str = PROVENANCE_KEY) -> bool:
+    """An existing output is replaced only when it is empty or an earlier run of the same job (its config.json
+    holds ``key``: an earlier conversion, or an earlier pruning)."""
     if not out.is_dir():
         return False
     if not any(out.iterdir()):
         return True
     try:
-        return PROVENANCE_KEY in json.loads((out / "config.json").read_text(encoding="utf-8"))
+        return key in json.loads((out / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
 
@@ -276,7 +277,7 @@ def convert(src_bin: str | Path, out_dir: str | Path = DEFAULT_OUTPUT) -> dict:
 
     start = time.perf_counter()
     src, out = Path(src_bin), Path(out_dir)
-    if out.exists() and not _replaceable(out):
+    if out.exists() and not replaceable(out):
         raise E5Error(f"{out} exists and is not an earlier e5 conversion; choose another --output or remove it.")
     f = read_q4(src)
     provenance = {"file": src.name, "bytes": src.stat().st_size, "sha256": _sha256(src), "format": "E5S1"}

@@ -85,7 +85,7 @@ def test_cli_help_lists_each_sub_command_with_one_line(command: str, capsys) -> 
 
 @pytest.mark.parametrize(
     ("command", "expected"),
-    [("train", ["pretrain", "vectors", "silver", "convert-e5"]), ("evaluate", ["cv"])],
+    [("train", ["pretrain", "vectors", "silver", "convert-e5", "prune-e5"]), ("evaluate", ["cv"])],
 )
 def test_cli_help_names_the_known_sub_commands(command: str, expected: list[str], capsys) -> None:
     out = run_help((command,), capsys)

@@ -75,10 +75,11 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner train") -> int:
 
 def _user_errors(job: str | None) -> tuple[type[Exception], ...]:
     """The exceptions that end ``job`` (None: training) as one line, not a traceback."""
-    if job == "convert-e5":
+    if job in ("convert-e5", "prune-e5"):
+        from zhner.annotate import GoldError
         from zhner.models.e5 import E5Error
 
-        return (E5Error,)
+        return (E5Error, GoldError, FileNotFoundError) if job == "prune-e5" else (E5Error,)
     from zhner.annotate import GoldError
 
     if job == "silver":
@@ -309,10 +310,54 @@ def _add_convert_e5(p: argparse.ArgumentParser) -> None:
     add_verbose(p)
 
 
+def cmd_prune_e5(args: argparse.Namespace) -> int:
+    """Keep only the pieces of given texts in an e5 model directory (converted or fine-tuned; issue #19).
+
+    Every character of the texts is tokenized as the project feeds e5 (one pre-split word each); those
+    pieces, the special tokens and <unk> stay, with their embedding rows; any other character becomes
+    <unk>. The outputs on the texts are unchanged. Texts: gold JSONL (standoff resolved with --corpus),
+    JSONL with "text", or plain .txt (one text a line).
+
+      zhner train prune-e5 runs/e5-news --output runs/e5-news-pruned \\
+          --texts data/gold/*.jsonl data/authored/*.jsonl data/news/train.jsonl .cache/silver/text.jsonl
+
+    An earlier pruning in --output is replaced; any other existing directory is refused.
+    """
+    from zhner.annotate import read_gold
+    from zhner.annotate.standoff import corpus_folder
+    from zhner.models.e5prune import prune
+
+    corpus = corpus_folder(args.corpus)
+    texts: list[str] = []
+    for path in args.texts:
+        if path.endswith(".jsonl"):
+            texts += [r.text for r in read_gold(path, corpus=corpus)]
+        else:
+            with open(path, encoding="utf-8") as fh:
+                texts += [line.rstrip("\n") for line in fh]
+    r = prune(args.model_dir, args.output, texts)
+    print(
+        f"{r['output']}: {r['pieces_after']:,} of {r['pieces_before']:,} pieces kept ({r['characters']:,} "
+        f"characters in {len(texts):,} texts); embedding rows {r['rows_before']:,} -> {r['pieces_after']:,}; "
+        f"model.safetensors {r['bytes_before'] / 1e6:.1f} MB -> {r['bytes_after'] / 1e6:.1f} MB; "
+        f"{r['seconds']:.1f} s"
+    )
+    return 0
+
+
+def _add_prune_e5(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model_dir", metavar="MODEL_DIR", help="e5 model directory (zhner train convert-e5, or fine-tuned)")
+    p.add_argument("--output", required=True, metavar="DIR", help="pruned directory to write")
+    p.add_argument("--texts", nargs="+", required=True, metavar="FILE", help="gold/text JSONL or .txt files")
+    add_corpus(p, default="../shared/corpus/text")
+    add_verbose(p)
+
+
 # job -> (run it, add its options); `zhner train` without a job runs cmd_train
 JOBS = {
     "pretrain": (cmd_pretrain, _add_pretrain),
     "vectors": (cmd_vectors, _add_vectors),
     "silver": (cmd_silver, _add_silver),
     "convert-e5": (cmd_convert_e5, _add_convert_e5),
+    "prune-e5": (cmd_prune_e5, _add_prune_e5),
 }
