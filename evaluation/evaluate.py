@@ -165,8 +165,7 @@ def evaluate_model(
         about=about,
         lexicon_spans=lexicon_spans,
         lexicon_mode=lexicon_mode if lexicon_mode != "none" else "first",
-        honor=(lexicon_mode, rules_mode, honor_mode),
-        words=word_mode,
+        configured=(lexicon_mode, rules_mode, honor_mode, word_mode),
         model_texts=seen,
     )
 
@@ -291,6 +290,5 @@ def cross_validate(
         cv=cv,
         lexicon_spans=lexicon_spans,
         lexicon_mode=base.model.lexicon if base.model.lexicon != "none" else "first",
-        honor=(base.model.lexicon, base.model.rules, base.model.honor_rules),
-        words=base.model.word_edges,
+        configured=(base.model.lexicon, base.model.rules, base.model.honor_rules, base.model.word_edges),
     )

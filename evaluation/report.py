@@ -27,14 +27,13 @@ def hybrids(
     name: str,
     lexicon_spans: Sequence[Sequence[Span]] | None = None,
     lexicon_mode: str = "first",
-    honor: tuple[str, str, str] | None = None,
-    words: str = "none",
+    configured: tuple[str, str, str, str] | None = None,
 ) -> dict[str, list[list[Span]]]:
     """The model's predictions combined with the METRIC rules (fill, override) and, given the spans a
     lexicon of the training mentions finds, with that lexicon (``model.lexicon``) before the rules;
-    the other lexicon modes are scored with the rules too, so one run compares them. ``honor`` is the
-    model's configured (lexicon, rules, HONOR rules) modes: with HONOR rules, their rows are added. ``words``
-    is its ``model.word_edges``: unless none, its rows are added (beside the same rows without it). Each row is
+    the other lexicon modes are scored with the rules too, so one run compares them. ``configured`` is the
+    model's (lexicon, rules, HONOR rules, word edges) modes: with HONOR rules or word edges, their rows are
+    added, on the network alone and on the configured output (beside the same rows without them). Each row is
     :func:`models.postprocess.postprocess`, the post-processing that ``zhner predict`` applies."""
     from zhner.models.lexicon import LEXICON_MODES
     from zhner.models.postprocess import postprocess
@@ -54,16 +53,14 @@ def hybrids(
                 out[f"{name}+lexicon-{mode}"] = row(mode, "none")
                 out[f"{name}+lexicon-{mode}+rules-fill"] = row(mode, "fill")
             out[f"{name}+lexicon-{mode}+rules-override"] = row(mode, "override")
-    if honor and honor[2] != "none":  # the HONOR rules on the network alone and on the configured output
-        lexicon, rules, honor_mode = honor
-        lexicon = lexicon if lexicon_spans is not None else "none"
-        out[f"{name}+honor-{honor_mode}"] = row("none", "none", honor_mode)
-        out[configured_row(lexicon, rules, honor_mode, name)] = row(lexicon, rules, honor_mode)
-    if words != "none":  # the word edges on the network alone and on the configured output
-        lexicon, rules, honor_mode = honor or ("none", "none", "none")
-        lexicon = lexicon if lexicon_spans is not None else "none"
+    lexicon, rules, honor, words = configured or ("none", "none", "none", "none")
+    lexicon = lexicon if lexicon_spans is not None else "none"
+    if honor != "none":
+        out[f"{name}+honor-{honor}"] = row("none", "none", honor)
+        out[configured_row(lexicon, rules, honor, name)] = row(lexicon, rules, honor)
+    if words != "none":
         out[f"{name}+words-{words}"] = row("none", "none", "none", words)
-        out[configured_row(lexicon, rules, honor_mode, name, words)] = row(lexicon, rules, honor_mode, words)
+        out[configured_row(lexicon, rules, honor, name, words)] = row(lexicon, rules, honor, words)
     return out
 
 
@@ -98,12 +95,12 @@ def build(
     cv: dict | None = None,
     lexicon_spans: Sequence[Sequence[Span]] | None = None,
     lexicon_mode: str = "first",
-    honor: tuple[str, str, str] | None = None,
-    words: str = "none",
+    configured: tuple[str, str, str, str] | None = None,
     model_texts: Sequence[str] | None = None,
 ) -> dict:
     """The report dict. ``systems`` maps a name to predictions parallel to ``records``; ``MAIN`` is the model.
 
+    ``configured``: the model's (lexicon, rules, HONOR rules, word edges) modes (:func:`hybrids`).
     ``model_texts``: the texts as the model read them (Traditional converted to Simplified, same length), on
     which the post-processing rows find names and rules, as ``zhner predict`` does; default the records' texts.
     """
@@ -111,7 +108,7 @@ def build(
     main = MAIN if MAIN in systems else next(iter(systems))
     if main == MAIN:  # a model: also score it with the rules
         seen = list(model_texts) if model_texts is not None else texts
-        systems = {**systems, **hybrids(seen, systems[main], main, lexicon_spans, lexicon_mode, honor, words)}
+        systems = {**systems, **hybrids(seen, systems[main], main, lexicon_spans, lexicon_mode, configured)}
     report = {
         "title": title,
         "about": about or {},

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
@@ -247,11 +246,8 @@ def test_rule_spans_are_valid_on_the_authored_gold() -> None:
 
 
 @pytest.fixture(scope="module")
-def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_honor_rules", ROOT / "benchmarks/honor_rules.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bench(load_benchmark) -> ModuleType:
+    return load_benchmark("honor_rules")
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="the news standoff needs ../shared/corpus/text")

@@ -44,6 +44,23 @@ def spans_of(results) -> list[list]:
     return [[e.span for e in ents] for ents in results]
 
 
+def model_with(model_dir: Path, tmp_path: Path, **meta) -> Path:
+    """A copy of a model directory whose zhner.json has these keys changed (its output settings)."""
+    model = tmp_path / "model"
+    shutil.copytree(model_dir, model)
+    old = json.loads((model / "zhner.json").read_text(encoding="utf-8"))
+    (model / "zhner.json").write_text(json.dumps({**old, **meta}), encoding="utf-8")
+    return model
+
+
+def article_head(root: Path, tmp_path: Path, n: int) -> tuple[list, Path]:
+    """The first ``n`` article sentences, and a gold file holding them."""
+    gold = read_gold(root / "data/gold/article.jsonl")[:n]
+    gold_file = tmp_path / "gold.jsonl"
+    write_gold(gold_file, gold)
+    return gold, gold_file
+
+
 def keep_rows(monkeypatch) -> dict[str, list]:
     """Every row the report builds from the model's predictions (evaluation.report.hybrids), by name."""
     rows: dict[str, list] = {}
@@ -89,13 +106,8 @@ def test_the_configured_row_is_what_the_extractor_outputs(default_output_model, 
 @pytest.mark.parametrize("rules", ["none", "fill", "override"])
 def test_every_output_setting_has_its_row(default_output_model, at_root, tmp_path, monkeypatch, lexicon, rules):
     """For each model.lexicon x model.rules a model directory can carry, the configured row is its output."""
-    model = tmp_path / "model"
-    shutil.copytree(default_output_model, model)
-    meta = json.loads((model / "zhner.json").read_text(encoding="utf-8"))
-    (model / "zhner.json").write_text(json.dumps({**meta, "lexicon": lexicon, "rules": rules}), encoding="utf-8")
-    gold = read_gold(at_root / "data/gold/article.jsonl")[:12]
-    gold_file = tmp_path / "gold.jsonl"
-    write_gold(gold_file, gold)
+    model = model_with(default_output_model, tmp_path, lexicon=lexicon, rules=rules)
+    gold, gold_file = article_head(at_root, tmp_path, 12)
     rows = keep_rows(monkeypatch)
     report = evaluate_model(model, [gold_file])
     output = spans_of(Extractor.load(model).extract_many([r.text for r in gold]))
@@ -154,13 +166,8 @@ def test_evaluate_model_cli_missing_model_is_one_line(tmp_path, capsys) -> None:
 @pytest.mark.parametrize("honor", ["none", "fill"])
 def test_honor_rules_setting_has_its_row(default_output_model, at_root, tmp_path, monkeypatch, honor) -> None:
     """model.honor_rules = fill: the configured row (…+honor-fill) is what the Extractor outputs."""
-    model = tmp_path / "model"
-    shutil.copytree(default_output_model, model)
-    meta = json.loads((model / "zhner.json").read_text(encoding="utf-8"))
-    (model / "zhner.json").write_text(json.dumps({**meta, "honor_rules": honor}), encoding="utf-8")
-    gold = read_gold(at_root / "data/gold/article.jsonl")[:20]
-    gold_file = tmp_path / "gold.jsonl"
-    write_gold(gold_file, gold)
+    model = model_with(default_output_model, tmp_path, honor_rules=honor)
+    gold, gold_file = article_head(at_root, tmp_path, 20)
     report = evaluate_model(model, [gold_file])
     ex = Extractor.load(model)
     output = spans_of(ex.extract_many([r.text for r in gold]))
@@ -173,13 +180,8 @@ def test_honor_rules_setting_has_its_row(default_output_model, at_root, tmp_path
 @pytest.mark.parametrize("words", ["none", "snap", "drop"])
 def test_word_edges_setting_has_its_row(default_output_model, at_root, tmp_path, words) -> None:
     """model.word_edges = snap | drop: the configured row (…+words-…) is what the Extractor outputs."""
-    model = tmp_path / "model"
-    shutil.copytree(default_output_model, model)
-    meta = json.loads((model / "zhner.json").read_text(encoding="utf-8"))
-    (model / "zhner.json").write_text(json.dumps({**meta, "word_edges": words}), encoding="utf-8")
-    gold = read_gold(at_root / "data/gold/article.jsonl")[:20]
-    gold_file = tmp_path / "gold.jsonl"
-    write_gold(gold_file, gold)
+    model = model_with(default_output_model, tmp_path, word_edges=words)
+    gold, gold_file = article_head(at_root, tmp_path, 20)
     report = evaluate_model(model, [gold_file])
     output = spans_of(Extractor.load(model).extract_many([r.text for r in gold]))
     row = rep.configured_row("fill", "override", "none", rep.MAIN, words)

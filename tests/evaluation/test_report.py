@@ -188,8 +188,7 @@ def test_word_edges_rows_stand_beside_the_same_rows_without_them(lexicon_mode, r
         title="t",
         lexicon_spans=[[]],
         lexicon_mode=lexicon_mode if lexicon_mode != "none" else "first",
-        honor=(lexicon_mode, rules_mode, honor_mode),
-        words=word_mode,
+        configured=(lexicon_mode, rules_mode, honor_mode, word_mode),
     )
     systems = report["systems"]
     row = rep.configured_row(lexicon_mode, rules_mode, honor_mode, rep.MAIN, word_mode)
