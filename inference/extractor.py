@@ -36,7 +36,8 @@ from zhner.annotate.split import sentence_offsets
 from zhner.inference.traditional import Aligned, Converter
 from zhner.models import modeldir
 from zhner.models.base import use_bf16
-from zhner.models.features import Encoded, encode_batch, predict_spans
+from zhner.models.charfeats import char_features
+from zhner.models.features import Encoded, Window, encode_batch, predict_spans
 from zhner.models.heads import crf_scores
 from zhner.models.lexicon import USER_MODES, match_both, read_user
 from zhner.models.modeldir import BATCH_SIZE
@@ -109,6 +110,7 @@ class Extractor:
         self.user_lexicon_mode = "fill"
         self.postprocess = True  # False: the network alone (no lexicon, user names or rules)
         self.traditional = Converter(traditional)
+        self.features = char_features(meta.char_features)  # knowledge fed as token types (models.charfeats)
         # "auto": CUDA, or a CPU with native bf16 (models.base.BF16_AUTO); a Python bool is taken as it is
         self.bf16 = bf16 if isinstance(bf16, bool) else use_bf16(bf16, "inference", self.device)
 
@@ -162,10 +164,15 @@ class Extractor:
         for i, text in enumerate(item.text for item in aligned):
             for a, b in sentence_offsets(text):
                 pieces.append((i, a, text[a:b]))
+        sentences = [p[2] for p in pieces]
         encoded = encode_batch(
-            self.tokenizer, [p[2] for p in pieces], max_length=self.meta.max_length, stride=self.meta.stride
+            self.tokenizer,
+            sentences,
+            max_length=self.meta.max_length,
+            stride=self.meta.stride,
+            char_ids=self.features(sentences) if self.features is not None else None,
         )
-        scores = self._score_windows([w.input_ids for e in encoded for w in e.windows], batch_size)
+        scores = self._score_windows([w for e in encoded for w in e.windows], batch_size)
         found: list[dict[Span, float]] = [{} for _ in aligned]
         k = 0
         for (i, offset, _sentence), enc in zip(pieces, encoded):
@@ -219,22 +226,29 @@ class Extractor:
         return predict_spans(enc, window_scores, self.tags, self.meta.tagging, self.crf)
 
     @torch.inference_mode()
-    def _score_windows(self, windows: list[list[int]], batch_size: int) -> list[np.ndarray]:
+    def _score_windows(self, windows: list[Window], batch_size: int) -> list[np.ndarray]:
         """Log-probabilities [len(window), n_tags] of each window; batches sorted by length."""
-        order = sorted(range(len(windows)), key=lambda i: -len(windows[i]))
+        order = sorted(range(len(windows)), key=lambda i: -len(windows[i].input_ids))
         out: list[np.ndarray | None] = [None] * len(windows)
         pad = self.tokenizer.pad_token_id or 0
         for b in range(0, len(order), batch_size):
             idx = order[b : b + batch_size]
-            width = len(windows[idx[0]])
+            width = len(windows[idx[0]].input_ids)
             ids = torch.full((len(idx), width), pad, dtype=torch.long)
             mask = torch.zeros((len(idx), width), dtype=torch.long)
+            types = torch.zeros((len(idx), width), dtype=torch.long)
             for row, i in enumerate(idx):
-                ids[row, : len(windows[i])] = torch.tensor(windows[i])
-                mask[row, : len(windows[i])] = 1
+                w = windows[i]
+                ids[row, : len(w.input_ids)] = torch.tensor(w.input_ids)
+                mask[row, : len(w.input_ids)] = 1
+                if w.token_types is not None:
+                    types[row, : len(w.token_types)] = torch.tensor(w.token_types)
+            inputs = {"input_ids": ids, "attention_mask": mask}
+            if self.features is not None:
+                inputs["token_type_ids"] = types
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-                logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
+                logits = self.model(**{k: v.to(self.device) for k, v in inputs.items()}).logits
             logp = torch.log_softmax(logits.float(), dim=-1).cpu().numpy()
             for row, i in enumerate(idx):
-                out[i] = logp[row, : len(windows[i])]
+                out[i] = logp[row, : len(windows[i].input_ids)]
         return out  # type: ignore[return-value]

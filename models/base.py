@@ -213,3 +213,23 @@ def build_token_classifier(
     finally:
         hf_logging.set_verbosity(level)
     return model, True
+
+
+def set_type_vocab(model, size: int) -> bool:
+    """Give the encoder ``size`` token types (:mod:`models.charfeats`), each row a copy of its type-0 row.
+
+    A model that has ``size`` types already (a base trained with the same features) is left as it is;
+    returns whether the table was replaced. With every row equal to type 0, the model computes
+    exactly what it computed before; fine-tuning learns what each type adds.
+    """
+    old = model.get_input_embeddings()  # only for the device and dtype
+    base = getattr(model, model.base_model_prefix)
+    table = base.embeddings.token_type_embeddings
+    if table.num_embeddings == size:
+        return False
+    new = torch.nn.Embedding(size, table.embedding_dim, device=old.weight.device, dtype=table.weight.dtype)
+    with torch.no_grad():
+        new.weight.copy_(table.weight[0].expand(size, -1))
+    base.embeddings.token_type_embeddings = new
+    model.config.type_vocab_size = size
+    return True

@@ -30,6 +30,7 @@ class Window:
     input_ids: list[int]
     char_index: list[int]
     labels: list[int] = field(default_factory=list)
+    token_types: list[int] | None = None  # per token, the character's knowledge id (models.charfeats); None: off
 
 
 @dataclass
@@ -50,8 +51,12 @@ def encode_batch(
     spans: Sequence[Sequence[Span]] | None = None,
     label2id: dict[str, int] | None = None,
     scheme: Scheme = BIO,
+    char_ids: Sequence[Sequence[int]] | None = None,
 ) -> list[Encoded]:
     """Windows for each text (one tokenizer call for all); with ``spans`` and ``label2id``, token labels too.
+
+    With ``char_ids`` (one id per character of each text, :mod:`models.charfeats`), each window carries
+    token types: every piece of a character gets its id, specials 0.
 
     A span is unaligned when its first or last character yields no token; it
     is reported, never shifted, and its characters are labelled O.
@@ -77,7 +82,10 @@ def encode_batch(
                 if wid is not None:
                     has_token[i][wid] = True
                 prev = wid
-            out[i].windows.append(Window(list(enc["input_ids"][w]), char_index))
+            types = None
+            if char_ids is not None:
+                types = [0 if wid is None else char_ids[i][wid] for wid in enc.word_ids(w)]
+            out[i].windows.append(Window(list(enc["input_ids"][w]), char_index, token_types=types))
     if spans is None or label2id is None:
         return out
     for i, text in enumerate(texts):

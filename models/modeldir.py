@@ -37,6 +37,7 @@ DEFAULTS = {
     "honor_rules": "none",
     "word_edges": "none",
     "lexicon": "none",
+    "char_features": [],
 }
 
 
@@ -73,6 +74,7 @@ class ModelMeta:
     honor_rules: str = "none"
     word_edges: str = "none"
     lexicon: str = "none"
+    char_features: list[str] = field(default_factory=list)  # models.charfeats sources fed as token types
     config: dict = field(default_factory=dict)
 
     @property

@@ -264,7 +264,12 @@ def cmd_silver(args: argparse.Namespace) -> int:
 
 
 def _add_silver(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--tagger", default="lac", help="offline tagger: lac, jieba, or none (the sentences only)")
+    p.add_argument(
+        "--tagger",
+        default="lac",
+        help="offline tagger: lac (needs paddle), lac-torch (its torch port, models/bundled/lac), jieba, "
+        "or none (the sentences only)",
+    )
     p.add_argument("--input", nargs="+", default=["../shared/corpus/text"], help="text files or folders")
     p.add_argument("--output", default=".cache/silver/silver.jsonl", metavar="FILE", help="silver JSONL to write")
     p.add_argument("--limit", type=int, default=20000, help="sentences to write (0: all)")

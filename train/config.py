@@ -51,6 +51,9 @@ class ModelConfig:
         "1 character at most) or drop (models.words; needs jieba)",
     )
     lexicon: str = _f("fill", "training ORG/LOC/HONOR mentions with the model: none, fill or first (models.lexicon)")
+    char_features: list[str] = _f(
+        [], "knowledge sources fed to the encoder as one token type per character: jieba, lac (models.charfeats)"
+    )
     freeze_embeddings: bool = _f(
         False, "keep the encoder's word-embedding table fixed while fine-tuning (a 250 k-piece table such as e5's)"
     )
@@ -229,6 +232,11 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
     ):
         if value not in choices:
             raise ConfigError(f"{key}: {value!r} is not one of {', '.join(choices)}")
+    from zhner.models.charfeats import SOURCES
+
+    for name in config.model.char_features:
+        if name not in SOURCES:
+            raise ConfigError(f"model.char_features: {name!r} is not one of {', '.join(sorted(SOURCES))}")
     if config.training.bf16 not in ("auto", "true", "false"):
         raise ConfigError(f"training.bf16: {config.training.bf16!r} is not one of auto, true, false")
     if not 0 <= config.data.dev_fold < config.data.folds:

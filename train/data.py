@@ -10,9 +10,11 @@ from __future__ import annotations
 import glob
 from dataclasses import dataclass
 
+from tqdm.auto import tqdm
 from zhner.annotate import SCHEMES, Record, read_many
 from zhner.annotate.folds import assign_folds
 from zhner.annotate.standoff import corpus_folder
+from zhner.models.charfeats import CharFeatures
 from zhner.models.features import Encoded, encode_batch
 from zhner.models.lexicon import names as lexicon_names
 from zhner.train.augment import augment, gazetteer_places
@@ -85,7 +87,16 @@ def split_data(cfg: Config) -> Split:
     return Split(train, dev, how)
 
 
-def encode_all(records: list[Record], tokenizer, cfg: Config, label2id: dict[str, int]) -> list[Encoded]:
+def encode_all(
+    records: list[Record], tokenizer, cfg: Config, label2id: dict[str, int], features: CharFeatures | None = None
+) -> list[Encoded]:
+    """Windows with token labels; with ``features``, token types too (computed here, with a progress bar)."""
+    char_ids = None
+    if features is not None:
+        texts = [r.text for r in records]
+        char_ids = []
+        for k in tqdm(range(0, len(texts), 256), desc="char features", unit="batch", disable=len(texts) < 2048):
+            char_ids.extend(features(texts[k : k + 256]))
     return encode_batch(
         tokenizer,
         [r.text for r in records],
@@ -94,6 +105,7 @@ def encode_all(records: list[Record], tokenizer, cfg: Config, label2id: dict[str
         spans=[r.entities for r in records],
         label2id=label2id,
         scheme=SCHEMES[cfg.data.scheme],
+        char_ids=char_ids,
     )
 
 
@@ -104,6 +116,8 @@ def to_dataset(encoded: list[Encoded], masks: list[list[int]] | None = None) -> 
     for i, e in enumerate(encoded):
         for w in e.windows:
             row = {"input_ids": w.input_ids, "attention_mask": [1] * len(w.input_ids), "labels": w.labels}
+            if w.token_types is not None:
+                row["token_type_ids"] = w.token_types
             if masks is not None:
                 row["tag_mask"] = masks[i]
             rows.append(row)

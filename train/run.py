@@ -29,7 +29,8 @@ from transformers import (
 )
 from zhner.annotate import LABELS, SCHEMES
 from zhner.models import modeldir
-from zhner.models.base import build_token_classifier, load_tokenizer, use_bf16
+from zhner.models.base import build_token_classifier, load_tokenizer, set_type_vocab, use_bf16
+from zhner.models.charfeats import char_features
 from zhner.train.card import history_csv, model_card
 from zhner.train.config import Config, ConfigError
 from zhner.train.data import (
@@ -75,6 +76,9 @@ def run(
     model, base_trained = build_token_classifier(
         cfg.model.base, tags, cfg.model.scratch, len(tokenizer), cfg.model.head, cfg.data.scheme, cfg.model.dropout
     )
+    features = char_features(cfg.model.char_features)
+    if features is not None and set_type_vocab(model, features.size):
+        log.info("char features %s: %d token types", "+".join(cfg.model.char_features), features.size)
     if cfg.model.freeze_embeddings:
         model.get_input_embeddings().weight.requires_grad_(False)
     if not base_trained:
@@ -86,8 +90,8 @@ def run(
         )
 
     # --- alignment: characters as pre-split words, windows for long sentences
-    train_enc = encode_all(split.train, tokenizer, cfg, label2id)
-    dev_enc = encode_all(split.dev, tokenizer, cfg, label2id)
+    train_enc = encode_all(split.train, tokenizer, cfg, label2id, features)
+    dev_enc = encode_all(split.dev, tokenizer, cfg, label2id, features)
     alignment = alignment_report(split.train + split.dev, train_enc + dev_enc)
     log.info("alignment: %d of %d gold spans aligned to tokens", alignment["aligned"], alignment["spans"])
     for rid, span, surface, why in alignment["unaligned"]:
@@ -198,6 +202,7 @@ def run(
             honor_rules=cfg.model.honor_rules,
             word_edges=cfg.model.word_edges,
             lexicon=cfg.model.lexicon,
+            char_features=list(cfg.model.char_features),
             config=cfg.to_dict(),
         )
         extra = {
