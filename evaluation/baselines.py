@@ -12,9 +12,11 @@
   lexicon) and METRIC from the rules. A model must beat this to earn its place.
 - ``jieba``: jieba's part-of-speech tags ns → LOC, nt → ORG; only when jieba is installed.
 - ``lac+rules``: Baidu's LAC (ORG/LOC) with METRIC from the rules, the off-the-shelf tagger to beat.
-  LAC needs paddlepaddle and ``numpy<2``, so it runs in its own environment: set ``$ZHNER_LAC_PYTHON``
-  (``zhner evaluate --lac-python``) to that environment's interpreter; without it the row is absent and
-  the report says so (:func:`notes`).
+  By default LAC's network re-implemented in torch (:mod:`models.lacnet`, its converted weights in
+  ``models/bundled/lac``; identical tags to LAC's own on every corpus line compared). With
+  ``$ZHNER_LAC_PYTHON`` (``zhner evaluate --lac-python``), LAC itself, run by that interpreter (LAC needs
+  paddlepaddle and ``numpy<2``, so it lives in its own environment). Without either the row is absent
+  and the report says so (:func:`notes`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from zhner.models.lexicon import match as match_lexicon
 from zhner.models.lexicon import names as lexicon_names
 from zhner.models.rules import combine as combine_rules
 from zhner.models.rules import metric_rules
-from zhner.models.taggers import ExternalTagger, jieba_tagger
+from zhner.models.taggers import ExternalTagger, jieba_tagger, lac_torch_tagger
 
 Predictor = Callable[[str], list[Span]]
 __all__ = ["BASELINES", "LAC_PYTHON", "dictionary_factory", "metric_rules", "notes"]
@@ -69,15 +71,33 @@ def lac_rules_factory(train: Sequence[Record]) -> Predictor:
     return lambda text: combine_rules(tagger(text), metric_rules(text), "override")
 
 
+def lac_torch_rules_factory(train: Sequence[Record]) -> Predictor:
+    """LAC's ORG/LOC from its torch port, with the METRIC rules overriding where they overlap."""
+    tagger = lac_torch_tagger()
+    return lambda text: combine_rules(tagger(text), metric_rules(text), "override")
+
+
+def _lac_port() -> bool:
+    """Whether the torch port's converted weights are here (a source checkout; not in the wheel)."""
+    from zhner.models.lacnet import DEFAULT_DIR
+
+    return (DEFAULT_DIR / "model.safetensors").is_file()
+
+
 def active() -> dict[str, Callable[[Sequence[Record]], Predictor]]:
-    """The baselines to score now: :data:`BASELINES`, plus ``lac+rules`` when ``$ZHNER_LAC_PYTHON`` is set."""
-    return {**BASELINES, **({"lac+rules": lac_rules_factory} if os.environ.get(LAC_PYTHON) else {})}
+    """The baselines to score now: :data:`BASELINES`, plus ``lac+rules`` from LAC itself when
+    ``$ZHNER_LAC_PYTHON`` is set, else from its torch port when its weights are here."""
+    if os.environ.get(LAC_PYTHON):
+        return {**BASELINES, "lac+rules": lac_rules_factory}
+    return {**BASELINES, **({"lac+rules": lac_torch_rules_factory} if _lac_port() else {})}
 
 
 def notes() -> dict[str, str]:
-    """What the report should say about baselines it could not score."""
+    """Where the ``lac+rules`` row comes from, or why it is absent."""
     if os.environ.get(LAC_PYTHON):
         return {"lac+rules": f"LAC 2.1.2 run by {os.environ[LAC_PYTHON]}"}
+    if _lac_port():
+        return {"lac+rules": "LAC 2.1.2's network in torch (models/bundled/lac; identical tags to LAC)"}
     return {"lac+rules": "not scored: give --lac-python PATH (a Python with LAC; see models/taggers.py)"}
 
 

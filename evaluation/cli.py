@@ -86,8 +86,8 @@ def _add_lac_python(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--lac-python",
         metavar="PYTHON",
-        help="interpreter of an environment with LAC (paddlepaddle): adds the lac+rules baseline "
-        "(default: $ZHNER_LAC_PYTHON; without it the report says the row is missing)",
+        help="interpreter of an environment with LAC (paddlepaddle): the lac+rules baseline from LAC itself "
+        "(default: $ZHNER_LAC_PYTHON; without it, from LAC's torch port in models/bundled/lac, same tags)",
     )
 
 

@@ -56,3 +56,15 @@ def test_baselines_dictionary_rules_is_the_defaults_extras_without_a_network() -
     got = predict(text)
     assert [s.text_in(text) for s in got] == ["浙江省经信厅", "12%", "3亿元"]
     assert [s.label for s in got] == ["ORG", "METRIC", "METRIC"]
+
+
+def test_lac_row_from_the_torch_port_without_a_lac_environment(monkeypatch) -> None:
+    from zhner.evaluation import baselines
+
+    monkeypatch.delenv(baselines.LAC_PYTHON, raising=False)
+    assert "lac+rules" in baselines.active()  # the converted weights are in models/bundled/lac
+    assert "torch" in baselines.notes()["lac+rules"]
+    predict = baselines.active()["lac+rules"]([])
+    spans = predict("华为公司在深圳投资3亿元")
+    assert ("ORG", "华为公司") in {(s.label, "华为公司在深圳投资3亿元"[s.start : s.end]) for s in spans}
+    assert {s.label for s in spans} >= {"LOC", "METRIC"}
