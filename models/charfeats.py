@@ -137,18 +137,32 @@ def names_ids(texts: Sequence[str]) -> Ids:
 
 def lac_ids(texts: Sequence[str]) -> Ids:
     """Per character: 1 + the index of LAC's own label in :data:`models.lacnet` order."""
-    from zhner.models.lacnet import load_lac
-
-    tagger = load_lac()
+    tagger = _lac()
     index = _lac_index()
     return [[1 + index[t] for t in tags] for tags in tagger.char_tags(list(texts))]
 
 
 @functools.cache
 def _lac_index() -> dict[str, int]:
+    return {t: k for k, t in enumerate(lac_label_names())}
+
+
+@functools.cache
+def _lac():
+    """The torch LAC of ``models/bundled/lac``, loaded once (33 MB)."""
     from zhner.models.lacnet import load_lac
 
-    return {t: k for k, t in enumerate(load_lac().labels)}
+    return load_lac()
+
+
+def lac_label_names() -> list[str]:
+    """LAC's per-character labels, in the order of their ids here (the targets of ``training.aux_lac``)."""
+    return list(_lac().labels)
+
+
+def lac_labels(texts: Sequence[str]) -> Ids:
+    """Per character: the index (from 0) of LAC's own label in :func:`lac_label_names`."""
+    return [[v - 1 for v in ids] for ids in lac_ids(texts)]
 
 
 def _lac_size() -> int:

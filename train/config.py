@@ -102,6 +102,12 @@ class TrainingConfig:
     threads: int = _f(0, "torch CPU threads (0: leave torch's default)")
     bf16: str = _f("auto", "bf16 mixed precision while fine-tuning: true, false, or auto (= false: NaN seen on CUDA)")
     save_fp16: bool = _f(False, "write the model's weights in fp16 (half the size; a checkpoint kept in git)")
+    aux_lac: float = _f(
+        0.0,
+        "weight of an auxiliary loss while training: a linear head predicts LAC's own label of each training "
+        "character from the encoder (models.lacnet), so the encoder learns LAC's word and name knowledge; "
+        "the head is not saved and prediction needs no LAC (0 = off; train.trainer.AUX_HEAD)",
+    )
 
 
 @dataclass

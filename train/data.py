@@ -15,7 +15,7 @@ from zhner.annotate import SCHEMES, Record, read_many
 from zhner.annotate.folds import assign_folds
 from zhner.annotate.standoff import corpus_folder
 from zhner.models.charfeats import CharFeatures
-from zhner.models.features import Encoded, encode_batch
+from zhner.models.features import IGNORE, Encoded, encode_batch
 from zhner.models.lexicon import names as lexicon_names
 from zhner.train.augment import augment, gazetteer_places
 from zhner.train.config import Config, ConfigError
@@ -109,9 +109,12 @@ def encode_all(
     )
 
 
-def to_dataset(encoded: list[Encoded], masks: list[list[int]] | None = None) -> list[dict]:
+def to_dataset(
+    encoded: list[Encoded], masks: list[list[int]] | None = None, aux: list[list[int]] | None = None
+) -> list[dict]:
     """Windows as rows (a list is a map-style dataset for the Trainer); with ``masks`` (one per sentence),
-    each row also carries its ``tag_mask``."""
+    each row also carries its ``tag_mask``; with ``aux`` (one label id per character of each sentence), its
+    ``aux_labels`` (on each character's first token, -100 elsewhere)."""
     rows = []
     for i, e in enumerate(encoded):
         for w in e.windows:
@@ -120,6 +123,8 @@ def to_dataset(encoded: list[Encoded], masks: list[list[int]] | None = None) -> 
                 row["token_type_ids"] = w.token_types
             if masks is not None:
                 row["tag_mask"] = masks[i]
+            if aux is not None:
+                row["aux_labels"] = [aux[i][c] if c >= 0 else IGNORE for c in w.char_index]
             rows.append(row)
     return rows
 

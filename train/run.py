@@ -30,7 +30,7 @@ from transformers import (
 from zhner.annotate import LABELS, SCHEMES
 from zhner.models import modeldir
 from zhner.models.base import build_token_classifier, load_tokenizer, set_type_vocab, use_bf16
-from zhner.models.charfeats import char_features
+from zhner.models.charfeats import char_features, lac_label_names, lac_labels
 from zhner.train.card import history_csv, model_card
 from zhner.train.config import Config, ConfigError
 from zhner.train.data import (
@@ -43,7 +43,15 @@ from zhner.train.data import (
     to_dataset,
     training_lexicon,
 )
-from zhner.train.trainer import PAD_LABEL, MaskedCollator, NerTrainer, make_scorer
+from zhner.train.trainer import (
+    PAD_LABEL,
+    AuxCollator,
+    MaskedCollator,
+    NerTrainer,
+    add_aux_head,
+    drop_aux_head,
+    make_scorer,
+)
 from zhner.train.transfer import tag_mask
 
 # the stages' pieces, importable from here as before the split into train.data, train.trainer and train.card
@@ -101,12 +109,17 @@ def run(
         raise ConfigError("data.transfer with partial: exclude needs model.head: softmax")
     train_masks = [tag_mask(tags, r.meta.get("annotated")) for r in split.train] if partial else None
     dev_masks = [tag_mask(tags, None) for _ in split.dev] if partial else None
-    train_ds, dev_ds = to_dataset(train_enc, train_masks), to_dataset(dev_enc, dev_masks)
+    aux = lac_labels([r.text for r in split.train]) if cfg.training.aux_lac else None
+    train_ds, dev_ds = to_dataset(train_enc, train_masks, aux), to_dataset(dev_enc, dev_masks)
+    if aux is not None:
+        add_aux_head(model, len(lac_label_names()))
 
     # --- collator, metrics, Trainer
     collator = DataCollatorForTokenClassification(tokenizer, pad_to_multiple_of=8)
     if partial:
         collator = MaskedCollator(collator)
+    if aux is not None:
+        collator = AuxCollator(collator)
     scorer = make_scorer(split.dev, dev_enc, tags, cfg.data.scheme, tokenizer.pad_token_id, model)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     args = TrainingArguments(
@@ -147,6 +160,7 @@ def run(
     trainer = NerTrainer(
         model=model,
         sample_weights=sample_weights,
+        aux_weight=cfg.training.aux_lac,
         args=args,
         train_dataset=train_ds,
         eval_dataset=dev_ds,
@@ -212,6 +226,7 @@ def run(
             "lexicon.json": json.dumps(training_lexicon(split.train), ensure_ascii=False, indent=0) + "\n",
         }
         to_save = trainer.model
+        drop_aux_head(to_save)  # training.aux_lac's head: only for training
         if cfg.training.save_fp16:  # half the size, for a checkpoint kept in git; loads back as fp32
             to_save = copy.deepcopy(trainer.model).half()
         modeldir.save(out, to_save, tokenizer, meta, extra)

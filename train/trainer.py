@@ -13,6 +13,33 @@ from zhner.models.heads import crf_scores
 from zhner.train.metrics import strict_scores
 
 PAD_LABEL = -100  # what the Trainer pads gathered inputs and predictions with
+AUX_HEAD = "lac_aux"  # the auxiliary LAC-label head's attribute on the model (training.aux_lac); never saved
+
+
+def add_aux_head(model, n_labels: int) -> None:
+    """A linear head from the encoder's last hidden states to ``n_labels`` (LAC's labels), as ``AUX_HEAD``."""
+    setattr(model, AUX_HEAD, torch.nn.Linear(model.config.hidden_size, n_labels))
+
+
+def drop_aux_head(model) -> None:
+    if hasattr(model, AUX_HEAD):
+        delattr(model, AUX_HEAD)
+
+
+class AuxCollator:
+    """A collator, passing each row's ``aux_labels`` through, padded with -100 to the batch's width."""
+
+    def __init__(self, base) -> None:
+        self.base = base
+
+    def __call__(self, features: list[dict]) -> dict:
+        aux = [f.get("aux_labels") for f in features]
+        batch = self.base([{k: v for k, v in f.items() if k != "aux_labels"} for f in features])
+        if any(a is not None for a in aux):
+            width = batch["input_ids"].shape[1]
+            rows = [(a or [])[:width] for a in aux]
+            batch["aux_labels"] = torch.tensor([r + [PAD_LABEL] * (width - len(r)) for r in rows])
+        return batch
 
 
 class MaskedCollator:
@@ -37,9 +64,10 @@ class NerTrainer(Trainer):
       replacement, in proportion to their weights (train.transfer, ``weight``).
     """
 
-    def __init__(self, *args, sample_weights: list[float] | None = None, **kwargs) -> None:
+    def __init__(self, *args, sample_weights: list[float] | None = None, aux_weight: float = 0.0, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.sample_weights = sample_weights
+        self.aux_weight = aux_weight
 
     def _get_train_sampler(self, train_dataset=None):
         if self.sample_weights is None:
@@ -51,6 +79,8 @@ class NerTrainer(Trainer):
         return WeightedRandomSampler(self.sample_weights, draws, replacement=True, generator=generator)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if "aux_labels" in inputs:
+            return self._with_aux(model, inputs, return_outputs, num_items_in_batch)
         if "tag_mask" not in inputs:
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         inputs = dict(inputs)  # the caller keeps its own view of the batch
@@ -59,6 +89,27 @@ class NerTrainer(Trainer):
         outputs = model(**inputs)
         logits = outputs.logits.float().masked_fill(~mask[:, None, :], -1e4)
         loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), labels.reshape(-1))
+        return (loss, outputs) if return_outputs else loss
+
+    def _with_aux(self, model, inputs, return_outputs, num_items_in_batch):
+        """The task loss plus ``aux_weight`` × the auxiliary head's cross-entropy on LAC's labels."""
+        inputs = dict(inputs)
+        aux_labels = inputs.pop("aux_labels")
+        captured: dict[str, torch.Tensor] = {}
+
+        def keep(_module, _inputs, out) -> None:  # returns None: the encoder's output is left as it is
+            captured["hidden"] = out[0]
+
+        hook = getattr(model, model.base_model_prefix).register_forward_hook(keep)
+        try:
+            loss, outputs = self.compute_loss(model, inputs, True, num_items_in_batch)
+        finally:
+            hook.remove()
+        aux_logits = getattr(model, AUX_HEAD)(captured["hidden"]).float()
+        aux = torch.nn.functional.cross_entropy(
+            aux_logits.reshape(-1, aux_logits.size(-1)), aux_labels.reshape(-1), ignore_index=PAD_LABEL
+        )
+        loss = loss + self.aux_weight * aux
         return (loss, outputs) if return_outputs else loss
 
 
