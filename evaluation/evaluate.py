@@ -18,6 +18,7 @@ from zhner.evaluation import report as rep
 from zhner.evaluation.baselines import active, notes
 from zhner.models.lexicon import match as match_lexicon
 from zhner.models.modeldir import BATCH_SIZE
+from zhner.models.taggers import lac_spans
 
 
 class EvaluationError(ValueError):
@@ -34,12 +35,12 @@ def only_fold(records: list[Record], fold: int | None, folds: int = FOLDS, seed:
     return [r for r in records if assignment[r.id] == fold]
 
 
-def output_note(lexicon: str, rules: str, honor: str, words: str, whose: str) -> str:
+def output_note(lexicon: str, rules: str, honor: str, words: str, whose: str, lac: str = "none") -> str:
     """The report's line that names the row a model (or a config) outputs."""
     return (
         f"model.lexicon = {lexicon}, model.rules = {rules}, model.honor_rules = {honor}, model.word_edges = "
-        f"{words}: {whose} the '{rep.configured_row(lexicon, rules, honor, rep.MAIN, words)}' row; "
-        "'model' is the network alone"
+        f"{words}, model.lac_spans = {lac}: {whose} the "
+        f"'{rep.configured_row(lexicon, rules, honor, rep.MAIN, words, lac)}' row; 'model' is the network alone"
     )
 
 
@@ -145,7 +146,7 @@ def evaluate_model(
         "data": ", ".join(map(str, data))
         + (f" (fold {fold} of {FOLDS}, seed {FOLD_SEED}, only)" if fold is not None else ""),
         "training files of the model": ", ".join(train_files) or "unknown",
-        "output": output_note(lexicon_mode, rules_mode, honor_mode, word_mode, "`zhner predict` gives"),
+        "output": output_note(lexicon_mode, rules_mode, honor_mode, word_mode, "`zhner predict` gives", meta.lac_spans),
         **notes(),
     }
     if overlap:
@@ -165,8 +166,9 @@ def evaluate_model(
         about=about,
         lexicon_spans=lexicon_spans,
         lexicon_mode=lexicon_mode if lexicon_mode != "none" else "first",
-        configured=(lexicon_mode, rules_mode, honor_mode, word_mode),
+        configured=(lexicon_mode, rules_mode, honor_mode, word_mode, meta.lac_spans),
         model_texts=seen,
+        lac_spans=lac_spans(seen) if meta.lac_spans != "none" else None,
     )
 
 
@@ -278,6 +280,7 @@ def cross_validate(
             base.model.honor_rules,
             base.model.word_edges,
             "this config's output is",
+            base.model.lac_spans,
         ),
         **notes(),
     }
@@ -290,5 +293,12 @@ def cross_validate(
         cv=cv,
         lexicon_spans=lexicon_spans,
         lexicon_mode=base.model.lexicon if base.model.lexicon != "none" else "first",
-        configured=(base.model.lexicon, base.model.rules, base.model.honor_rules, base.model.word_edges),
+        configured=(
+            base.model.lexicon,
+            base.model.rules,
+            base.model.honor_rules,
+            base.model.word_edges,
+            base.model.lac_spans,
+        ),
+        lac_spans=lac_spans([x.text for x in records]) if base.model.lac_spans != "none" else None,
     )

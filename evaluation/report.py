@@ -27,23 +27,28 @@ def hybrids(
     name: str,
     lexicon_spans: Sequence[Sequence[Span]] | None = None,
     lexicon_mode: str = "first",
-    configured: tuple[str, str, str, str] | None = None,
+    configured: tuple[str, ...] | None = None,
+    lac_spans: Sequence[Sequence[Span]] | None = None,
 ) -> dict[str, list[list[Span]]]:
     """The model's predictions combined with the METRIC rules (fill, override) and, given the spans a
     lexicon of the training mentions finds, with that lexicon (``model.lexicon``) before the rules;
     the other lexicon modes are scored with the rules too, so one run compares them. ``configured`` is the
-    model's (lexicon, rules, HONOR rules, word edges) modes: with HONOR rules or word edges, their rows are
-    added, on the network alone and on the configured output (beside the same rows without them). Each row is
+    model's (lexicon, rules, HONOR rules, word edges[, LAC words]) modes: with HONOR rules, word edges or LAC's
+    words (``lac_spans``, per text), their rows are added, on the network alone and on the configured output
+    (beside the same rows without them). Each row is
     :func:`models.postprocess.postprocess`, the post-processing that ``zhner predict`` applies."""
     from zhner.models.lexicon import LEXICON_MODES
     from zhner.models.postprocess import postprocess
 
-    def row(lexicon_mode: str, rules_mode: str, honor: str = "none", words: str = "none") -> list[list[Span]]:
+    def row(
+        lexicon_mode: str, rules_mode: str, honor: str = "none", words: str = "none", lac: str = "none"
+    ) -> list[list[Span]]:
         lexicons = lexicon_spans if lexicon_mode != "none" else [()] * len(texts)
-        modes = {"honor_mode": honor, "word_mode": words}
+        lacs = lac_spans if lac != "none" and lac_spans is not None else [()] * len(texts)
+        modes = {"honor_mode": honor, "word_mode": words, "lac_mode": lac}
         return [
-            sorted(postprocess(t, dict.fromkeys(p, 1.0), list(x), lexicon_mode, rules_mode, **modes))
-            for t, p, x in zip(texts, pred, lexicons, strict=True)
+            sorted(postprocess(t, dict.fromkeys(p, 1.0), list(x), lexicon_mode, rules_mode, lac_spans=w, **modes))
+            for t, p, x, w in zip(texts, pred, lexicons, lacs, strict=True)
         ]
 
     out = {f"{name}+rules-{mode}": row("none", mode) for mode in ("fill", "override")}
@@ -53,7 +58,7 @@ def hybrids(
                 out[f"{name}+lexicon-{mode}"] = row(mode, "none")
                 out[f"{name}+lexicon-{mode}+rules-fill"] = row(mode, "fill")
             out[f"{name}+lexicon-{mode}+rules-override"] = row(mode, "override")
-    lexicon, rules, honor, words = configured or ("none", "none", "none", "none")
+    lexicon, rules, honor, words, lac = (*(configured or ()), "none", "none", "none", "none", "none")[:5]
     lexicon = lexicon if lexicon_spans is not None else "none"
     if honor != "none":
         out[f"{name}+honor-{honor}"] = row("none", "none", honor)
@@ -61,18 +66,24 @@ def hybrids(
     if words != "none":
         out[f"{name}+words-{words}"] = row("none", "none", "none", words)
         out[configured_row(lexicon, rules, honor, name, words)] = row(lexicon, rules, honor, words)
+    if lac != "none" and lac_spans is not None:
+        out[f"{name}+lac-{lac}"] = row("none", "none", "none", "none", lac)
+        out[configured_row(lexicon, rules, honor, name, words, lac)] = row(lexicon, rules, honor, words, lac)
     return out
 
 
-def configured_row(lexicon: str, rules: str, honor: str = "none", name: str = MAIN, words: str = "none") -> str:
+def configured_row(
+    lexicon: str, rules: str, honor: str = "none", name: str = MAIN, words: str = "none", lac: str = "none"
+) -> str:
     """The name of the report row that a model with these ``model.lexicon``, ``model.rules``,
-    ``model.honor_rules`` and ``model.word_edges`` outputs."""
+    ``model.honor_rules``, ``model.word_edges`` and ``model.lac_spans`` outputs."""
     return (
         name
         + (f"+lexicon-{lexicon}" if lexicon != "none" else "")
         + (f"+rules-{rules}" if rules != "none" else "")
         + (f"+honor-{honor}" if honor != "none" else "")
         + (f"+words-{words}" if words != "none" else "")
+        + (f"+lac-{lac}" if lac != "none" else "")
     )
 
 
@@ -95,12 +106,14 @@ def build(
     cv: dict | None = None,
     lexicon_spans: Sequence[Sequence[Span]] | None = None,
     lexicon_mode: str = "first",
-    configured: tuple[str, str, str, str] | None = None,
+    configured: tuple[str, ...] | None = None,
     model_texts: Sequence[str] | None = None,
+    lac_spans: Sequence[Sequence[Span]] | None = None,
 ) -> dict:
     """The report dict. ``systems`` maps a name to predictions parallel to ``records``; ``MAIN`` is the model.
 
-    ``configured``: the model's (lexicon, rules, HONOR rules, word edges) modes (:func:`hybrids`).
+    ``configured``: the model's (lexicon, rules, HONOR rules, word edges[, LAC words]) modes (:func:`hybrids`),
+    ``lac_spans``: LAC's ORG/LOC words in each model text when the model uses them.
     ``model_texts``: the texts as the model read them (Traditional converted to Simplified, same length), on
     which the post-processing rows find names and rules, as ``zhner predict`` does; default the records' texts.
     """
@@ -108,7 +121,8 @@ def build(
     main = MAIN if MAIN in systems else next(iter(systems))
     if main == MAIN:  # a model: also score it with the rules
         seen = list(model_texts) if model_texts is not None else texts
-        systems = {**systems, **hybrids(seen, systems[main], main, lexicon_spans, lexicon_mode, configured)}
+        extra = hybrids(seen, systems[main], main, lexicon_spans, lexicon_mode, configured, lac_spans)
+        systems = {**systems, **extra}
     report = {
         "title": title,
         "about": about or {},

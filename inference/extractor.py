@@ -39,9 +39,11 @@ from zhner.models.base import use_bf16
 from zhner.models.charfeats import char_features
 from zhner.models.features import Encoded, Window, encode_batch, predict_spans
 from zhner.models.heads import crf_scores
+from zhner.models.lacnet import default_lac
 from zhner.models.lexicon import USER_MODES, match_both, read_user
 from zhner.models.modeldir import BATCH_SIZE
 from zhner.models.postprocess import postprocess as postprocess_spans
+from zhner.models.taggers import lac_spans
 from zhner.models.words import require_segmenter
 
 
@@ -145,6 +147,8 @@ class Extractor:
         extractor.postprocess = postprocess
         if postprocess and meta.word_edges != "none":
             require_segmenter()  # SegmenterUnavailable now, naming the install, rather than at the first fragment
+        if postprocess and meta.lac_spans != "none":
+            default_lac()  # LacModelMissing now (weights not installed), rather than at the first text
         return extractor
 
     def __call__(self, text: str) -> list[Entity]:
@@ -156,7 +160,9 @@ class Extractor:
             raise TypeError("extract_many takes a list of texts; call the extractor itself for one text")
         aligned = [self.traditional(text) for text in texts]
         found = self._network(aligned, batch_size)
-        return [self._entities(a, spans) for a, spans in zip(aligned, found)]
+        use_lac = self.postprocess and self.meta.lac_spans != "none"
+        lac = lac_spans([a.text for a in aligned]) if use_lac else [()] * len(aligned)
+        return [self._entities(a, spans, words) for a, spans, words in zip(aligned, found, lac)]
 
     def _network(self, aligned: Sequence[Aligned], batch_size: int) -> list[dict[Span, float]]:
         """The network's spans (span → score) of each converted text."""
@@ -182,10 +188,10 @@ class Extractor:
                 found[i][span.shifted(offset)] = round(score, 4)
         return found
 
-    def _entities(self, aligned: Aligned, spans: dict[Span, float]) -> list[Entity]:
-        """The post-processed spans of a converted text as entities of the original text."""
+    def _entities(self, aligned: Aligned, spans: dict[Span, float], lac: Sequence[Span] = ()) -> list[Entity]:
+        """The post-processed spans of a converted text (``lac``: LAC's words in it) as entities of the original."""
         if self.postprocess:
-            spans = self._postprocessed(aligned.text, spans)
+            spans = self._postprocessed(aligned.text, spans, lac)
         text = aligned.original
         entities: list[Entity] = []
         for span in sorted(spans):
@@ -194,9 +200,9 @@ class Extractor:
                 entities.append(Entity(s.start, s.end, s.label, text[s.start : s.end], spans[span]))
         return entities
 
-    def _postprocessed(self, text: str, spans: dict[Span, float]) -> dict[Span, float]:
-        """Word edges, the model's lexicon, the user's names and the HONOR and METRIC rules applied to the
-        network's spans."""
+    def _postprocessed(self, text: str, spans: dict[Span, float], lac: Sequence[Span] = ()) -> dict[Span, float]:
+        """Word edges, the model's lexicon, LAC's words, the user's names and the HONOR and METRIC rules applied
+        to the network's spans."""
         lexicon = self.lexicon if self.meta.lexicon != "none" else {}
         known, user = match_both(text, lexicon, self.user_lexicon) if lexicon or self.user_lexicon else ([], [])
         return postprocess_spans(
@@ -209,6 +215,8 @@ class Extractor:
             user_mode=self.user_lexicon_mode,
             honor_mode=self.meta.honor_rules,
             word_mode=self.meta.word_edges,
+            lac_spans=lac,
+            lac_mode=self.meta.lac_spans,
         )
 
     def stream(self, texts: Iterable[str], batch_size: int = BATCH_SIZE, chunk: int = 256) -> Iterator[list[Entity]]:

@@ -147,12 +147,10 @@ def _lac_index() -> dict[str, int]:
     return {t: k for k, t in enumerate(lac_label_names())}
 
 
-@functools.cache
 def _lac():
-    """The torch LAC of ``models/bundled/lac``, loaded once (33 MB)."""
-    from zhner.models.lacnet import load_lac
+    from zhner.models.lacnet import default_lac
 
-    return load_lac()
+    return default_lac()
 
 
 def lac_label_names() -> list[str]:

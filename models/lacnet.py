@@ -27,6 +27,7 @@ over its characters as ``X-B, X-I, ...``; words are then cut at each ``-B`` labe
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -268,3 +269,9 @@ def load_lac(path: str | Path = DEFAULT_DIR, batch_size: int = 32) -> LacTagger:
     args = json.loads((path / "args.json").read_text())
     net = LacNet(load_file(path / "model.safetensors"), layers=args["bigru_num"]).eval()
     return LacTagger(net, path, batch_size)
+
+
+@functools.cache
+def default_lac() -> LacTagger:
+    """:func:`load_lac` of ``models/bundled/lac``, loaded once per process (33 MB) and shared."""
+    return load_lac()

@@ -38,6 +38,7 @@ DEFAULTS = {
     "word_edges": "none",
     "lexicon": "none",
     "char_features": [],
+    "lac_spans": "none",
 }
 
 
@@ -75,6 +76,7 @@ class ModelMeta:
     word_edges: str = "none"
     lexicon: str = "none"
     char_features: list[str] = field(default_factory=list)  # models.charfeats sources fed as token types
+    lac_spans: str = "none"  # LAC's ORG/LOC words after the lexicon: none, fill, first (models.postprocess)
     config: dict = field(default_factory=dict)
 
     @property

@@ -6,7 +6,8 @@ so the row a report names as a model's output is what the model outputs.
 
 The order is fixed: the network's spans, whose ORG/LOC fragments of a word are snapped to it or dropped by
 ``word_mode`` (:mod:`models.words`); the names of the model's lexicon,
-by ``lexicon_mode`` (:mod:`models.lexicon`); the user's dictionary, by
+by ``lexicon_mode`` (:mod:`models.lexicon`); LAC's ORG/LOC words (:func:`models.taggers.lac_spans`), by
+``lac_mode`` (fill where nothing was found, or first); the user's dictionary, by
 ``user_mode``; the HONOR rules, by ``honor_mode`` (:mod:`models.honor`: fill where nothing was found,
 and a METRIC rule span inside an HONOR span gives way to it, as the 三级 of 三级航天功勋奖章); the METRIC
 rules, by ``rules_mode`` (:mod:`models.rules`). Spans are first trimmed of whitespace at their edges (the
@@ -37,6 +38,8 @@ def postprocess(
     user_mode: str = "fill",
     honor_mode: str = "none",
     word_mode: str = "none",
+    lac_spans: Sequence[Span] = (),
+    lac_mode: str = "none",
 ) -> dict[Span, float]:
     """The spans of ``text`` (span → score) after the word edges, the lexicon, the user's names and the rules;
     sorted.
@@ -52,6 +55,8 @@ def postprocess(
     out = word_edges(text, _trimmed(text, spans), word_mode)
     if lexicon_mode != "none" and lexicon_spans:
         out = _kept(out, combine_lexicon(list(out), list(lexicon_spans), lexicon_mode))
+    if lac_mode != "none" and lac_spans:
+        out = _kept(out, combine_lexicon(list(out), list(lac_spans), lac_mode))
     if user_spans:
         out = _kept(out, combine_lexicon(list(out), list(user_spans), user_mode))
     metric = metric_rules(text) if rules_mode != "none" else []

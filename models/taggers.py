@@ -87,6 +87,18 @@ def lac_tagger() -> Tagger:
     return tag
 
 
+LAC_TAGS = {"ORG": "ORG", "LOC": "LOC"}  # LAC's labels that are project labels (PER and TIME are not)
+LAC_MODES = ("none", "fill", "first")  # model.lac_spans
+
+
+def lac_spans(texts: list[str]) -> list[list[Span]]:
+    """LAC's ORG/LOC words in each text, from its torch port (one batched call; ``model.lac_spans``)."""
+    from zhner.models.lacnet import default_lac
+
+    tagged = default_lac()(texts)
+    return [_spans(text, words, LAC_TAGS) if text.strip() else [] for text, words in zip(texts, tagged)]
+
+
 def lac_torch_tagger() -> Tagger:
     from zhner.models.lacnet import LacModelMissing, load_lac
 

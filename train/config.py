@@ -51,6 +51,11 @@ class ModelConfig:
         "1 character at most) or drop (models.words; needs jieba)",
     )
     lexicon: str = _f("fill", "training ORG/LOC/HONOR mentions with the model: none, fill or first (models.lexicon)")
+    lac_spans: str = _f(
+        "none",
+        "LAC's ORG/LOC words at prediction time, after the lexicon: none, fill (where the model found nothing) or "
+        "first (LAC wins); its torch port in models/bundled/lac (models.taggers.lac_spans)",
+    )
     char_features: list[str] = _f(
         [], "knowledge sources fed to the encoder as one token type per character: jieba, lac (models.charfeats)"
     )
@@ -225,6 +230,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
     from zhner.models.honor import HONOR_MODES
     from zhner.models.lexicon import LEXICON_MODES
     from zhner.models.rules import RULE_MODES
+    from zhner.models.taggers import LAC_MODES
     from zhner.models.words import WORD_EDGE_MODES
 
     if config.model.head not in HEADS:
@@ -234,6 +240,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
         ("model.rules", config.model.rules, RULE_MODES),
         ("model.honor_rules", config.model.honor_rules, HONOR_MODES),
         ("model.word_edges", config.model.word_edges, WORD_EDGE_MODES),
+        ("model.lac_spans", config.model.lac_spans, LAC_MODES),
         ("data.scheme", config.data.scheme, tuple(SCHEMES)),
     ):
         if value not in choices:

@@ -217,6 +217,7 @@ def run(
             word_edges=cfg.model.word_edges,
             lexicon=cfg.model.lexicon,
             char_features=list(cfg.model.char_features),
+            lac_spans=cfg.model.lac_spans,
             config=cfg.to_dict(),
         )
         extra = {

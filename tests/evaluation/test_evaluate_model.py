@@ -190,6 +190,20 @@ def test_word_edges_setting_has_its_row(default_output_model, at_root, tmp_path,
     assert report["systems"][row]["strict"] == rep.score_system(gold, output)["strict"]
 
 
+@pytest.mark.parametrize("lac", ["fill", "first"])
+def test_lac_spans_setting_has_its_row(default_output_model, at_root, tmp_path, lac) -> None:
+    """model.lac_spans = fill | first: the configured row (…+lac-…) is what the Extractor outputs, per sentence."""
+    model = model_with(default_output_model, tmp_path, lac_spans=lac)
+    gold, gold_file = article_head(at_root, tmp_path, 20)
+    report = evaluate_model(model, [gold_file])
+    output = spans_of(Extractor.load(model).extract_many([r.text for r in gold]))
+    row = rep.configured_row("fill", "override", "none", rep.MAIN, "none", lac)
+    assert row.endswith(f"+lac-{lac}") and f"model.lac_spans = {lac}" in report["about"]["output"]
+    assert report["systems"][row]["strict"] == rep.score_system(gold, output)["strict"]
+    plain = spans_of(Extractor.load(default_output_model).extract_many([r.text for r in gold]))
+    assert output != plain  # LAC's words changed something in 20 article sentences
+
+
 def test_compare_scores_other_models_by_their_output(default_output_model, at_root, tmp_path) -> None:
     """--compare DIR: another model's output is a row of the report (here the same model: the same scores)."""
     gold_file = at_root / "data/gold/article.jsonl"

@@ -69,3 +69,28 @@ def test_postprocess_leaves_its_input_alone() -> None:
     network = {Span(0, 2, "LOC"): 0.7}
     postprocess(TEXT, network, match(TEXT, {"浙江省经信厅": "ORG"}), "first", "override")
     assert network == {Span(0, 2, "LOC"): 0.7}
+
+
+def test_lac_words_fill_or_win_and_the_users_names_come_after_them() -> None:
+    from zhner.models.postprocess import postprocess
+
+    text = "通用汽车在上海建厂"
+    net = {Span(0, 2, "LOC"): 0.6}
+    lac = [Span(0, 4, "ORG"), Span(5, 7, "LOC")]
+    fill = postprocess(text, net, [], "none", "none", lac_spans=lac, lac_mode="fill")
+    assert list(fill) == [Span(0, 2, "LOC"), Span(5, 7, "LOC")]  # LAC only where the network found nothing
+    first = postprocess(text, net, [], "none", "none", lac_spans=lac, lac_mode="first")
+    assert list(first) == [Span(0, 4, "ORG"), Span(5, 7, "LOC")]
+    assert postprocess(text, net, [], "none", "none", lac_spans=lac, lac_mode="none") == net
+    user = postprocess(
+        text,
+        net,
+        [],
+        "none",
+        "none",
+        lac_spans=lac,
+        lac_mode="first",
+        user_spans=[Span(5, 7, "ORG")],
+        user_mode="first",
+    )
+    assert user[Span(5, 7, "ORG")] == 1.0
