@@ -92,11 +92,18 @@ LAC_MODES = ("none", "fill", "first")  # model.lac_spans
 
 
 def lac_spans(texts: list[str]) -> list[list[Span]]:
-    """LAC's ORG/LOC words in each text, from its torch port (one batched call; ``model.lac_spans``)."""
+    """LAC's ORG/LOC words in each text (``model.lac_spans``), from its torch port, sentence by sentence as the
+    network reads them (the sentences' tags are shared with ``model.char_features: [lac]``)."""
+    from zhner.annotate.split import sentence_offsets
     from zhner.models.lacnet import default_lac
 
-    tagged = default_lac()(texts)
-    return [_spans(text, words, LAC_TAGS) if text.strip() else [] for text, words in zip(texts, tagged)]
+    pieces = [(i, a, text[a:b]) for i, text in enumerate(texts) for a, b in sentence_offsets(text)]
+    tagged = default_lac()([p[2] for p in pieces])
+    out: list[list[Span]] = [[] for _ in texts]
+    for (i, offset, sentence), words in zip(pieces, tagged):
+        if sentence.strip():
+            out[i].extend(s.shifted(offset) for s in _spans(sentence, words, LAC_TAGS))
+    return out
 
 
 def lac_torch_tagger() -> Tagger:
