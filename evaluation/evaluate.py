@@ -18,7 +18,7 @@ from zhner.evaluation import report as rep
 from zhner.evaluation.baselines import active, notes
 from zhner.models.lexicon import match as match_lexicon
 from zhner.models.modeldir import BATCH_SIZE
-from zhner.models.taggers import lac_spans
+from zhner.models.taggers import lac_words
 
 
 class EvaluationError(ValueError):
@@ -168,7 +168,7 @@ def evaluate_model(
         lexicon_mode=lexicon_mode if lexicon_mode != "none" else "first",
         configured=(lexicon_mode, rules_mode, honor_mode, word_mode, meta.lac_spans),
         model_texts=seen,
-        lac_spans=lac_spans(seen) if meta.lac_spans != "none" else None,
+        lac_spans=lac_words(seen) if meta.lac_spans != "none" else None,
     )
 
 
@@ -300,5 +300,5 @@ def cross_validate(
             base.model.word_edges,
             base.model.lac_spans,
         ),
-        lac_spans=lac_spans([x.text for x in records]) if base.model.lac_spans != "none" else None,
+        lac_spans=lac_words([x.text for x in records]) if base.model.lac_spans != "none" else None,
     )

@@ -159,24 +159,25 @@ class Extractor:
         if isinstance(texts, str):
             raise TypeError("extract_many takes a list of texts; call the extractor itself for one text")
         aligned = [self.traditional(text) for text in texts]
-        found = self._network(aligned, batch_size)
-        use_lac = self.postprocess and self.meta.lac_spans != "none"
-        lac = lac_spans([a.text for a in aligned]) if use_lac else [()] * len(aligned)
+        found, lac = self._network(aligned, batch_size)
         return [self._entities(a, spans, words) for a, spans, words in zip(aligned, found, lac)]
 
-    def _network(self, aligned: Sequence[Aligned], batch_size: int) -> list[dict[Span, float]]:
-        """The network's spans (span → score) of each converted text."""
+    def _network(self, aligned: Sequence[Aligned], batch_size: int) -> tuple[list[dict[Span, float]], list[list[Span]]]:
+        """The network's spans (span → score) of each converted text, and LAC's words in it when the model
+        uses them (``model.lac_spans``; LAC tags each sentence once for those and the char features)."""
         pieces: list[tuple[int, int, str]] = []  # (text index, sentence start, sentence)
         for i, text in enumerate(item.text for item in aligned):
             for a, b in sentence_offsets(text):
                 pieces.append((i, a, text[a:b]))
         sentences = [p[2] for p in pieces]
+        words = self.postprocess and self.meta.lac_spans != "none"
+        lac = default_lac().char_tags(sentences) if words or (self.features and self.features.uses_lac) else None
         encoded = encode_batch(
             self.tokenizer,
             sentences,
             max_length=self.meta.max_length,
             stride=self.meta.stride,
-            char_ids=self.features(sentences) if self.features is not None else None,
+            char_ids=self.features(sentences, lac_tags=lac) if self.features is not None else None,
         )
         scores = self._score_windows([w for e in encoded for w in e.windows], batch_size)
         found: list[dict[Span, float]] = [{} for _ in aligned]
@@ -186,7 +187,11 @@ class Extractor:
             k += len(enc.windows)
             for span, score in self._spans(enc, window_scores):
                 found[i][span.shifted(offset)] = round(score, 4)
-        return found
+        lac_found: list[list[Span]] = [[] for _ in aligned]
+        if words:
+            for (i, offset, _sentence), spans in zip(pieces, lac_spans(sentences, lac)):
+                lac_found[i].extend(s.shifted(offset) for s in spans)
+        return found, lac_found
 
     def _entities(self, aligned: Aligned, spans: dict[Span, float], lac: Sequence[Span] = ()) -> list[Entity]:
         """The post-processed spans of a converted text (``lac``: LAC's words in it) as entities of the original."""

@@ -39,7 +39,7 @@ class Source:
 
     name: str
     size: int
-    label: Callable[[Sequence[str]], Ids]
+    label: Callable[..., Ids]  # (texts) -> ids; the lac source also takes lac_tags=
 
 
 POSITIONS = 4  # begin, middle, end, single
@@ -135,11 +135,12 @@ def names_ids(texts: Sequence[str]) -> Ids:
     return out
 
 
-def lac_ids(texts: Sequence[str]) -> Ids:
-    """Per character: 1 + the index of LAC's own label in :data:`models.lacnet` order."""
-    tagger = _lac()
+def lac_ids(texts: Sequence[str], lac_tags: Sequence[Sequence[str]] | None = None) -> Ids:
+    """Per character: 1 + the index of LAC's own label in :func:`lac_label_names` (``lac_tags``: LAC's
+    ``char_tags`` of ``texts`` when the caller has them already)."""
     index = _lac_index()
-    return [[1 + index[t] for t in tags] for tags in tagger.char_tags(list(texts))]
+    tags = lac_tags if lac_tags is not None else _lac().char_tags(list(texts))
+    return [[1 + index[t] for t in row] for row in tags]
 
 
 @functools.cache
@@ -184,12 +185,18 @@ class CharFeatures:
     def size(self) -> int:
         return 1 + math.prod(s.size for s in self.sources)
 
-    def __call__(self, texts: Sequence[str]) -> Ids:
-        """One combined id (1 to ``size - 1``) per character of each text."""
+    @property
+    def uses_lac(self) -> bool:
+        return any(s.name == "lac" for s in self.sources)
+
+    def __call__(self, texts: Sequence[str], lac_tags: Sequence[Sequence[str]] | None = None) -> Ids:
+        """One combined id (1 to ``size - 1``) per character of each text (``lac_tags``: LAC's tags of
+        ``texts``, when the caller needs them too and has tagged them once)."""
         out = [[0] * len(t) for t in texts]
         radix = 1
         for source in self.sources:
-            for row, ids in zip(out, source.label(texts)):
+            ids_all = source.label(texts, lac_tags=lac_tags) if source.name == "lac" else source.label(texts)
+            for row, ids in zip(out, ids_all):
                 if len(ids) != len(row):
                     raise RuntimeError(f"char feature {source.name!r} gave {len(ids)} ids for {len(row)} characters")
                 for c, v in enumerate(ids):

@@ -36,7 +36,6 @@ from pathlib import Path
 import torch
 from torch import nn
 
-MEMO = 8192  # texts whose tags a tagger keeps (the features and the LAC words of one batch share them)
 DEFAULT_DIR = Path(__file__).resolve().parent / "bundled" / "lac"
 FILES = ("model.safetensors", "args.json", "word.dic", "tag.dic", "q2b.dic", "small_seg.dic")
 ASCII_ALNUM = re.compile("[a-zA-Z0-9]", re.U)
@@ -197,7 +196,6 @@ class LacTagger:
         self.labels = tuple(dict.fromkeys([*self.id2label, *spread]))  # every char_tags label: ids' order, then -I
         self.oov = self.word2id["OOV"]
         self.segmenter = Segmenter(directory / "small_seg.dic")
-        self._memo: dict[str, list[str]] = {}  # text -> char_tags, so two uses of one text tag it once
 
     def encode(self, text: str) -> tuple[list[int], list[int]]:
         """LAC's ``text_to_ids`` after ``fast_cut``: token ids and how many characters each covers."""
@@ -216,14 +214,6 @@ class LacTagger:
         """One LAC label per character (``ORG-B``, ``n-I``, ...); an empty text has none."""
         if isinstance(texts, str):
             raise TypeError("give a list of texts, not one str")
-        todo = list(dict.fromkeys(t for t in texts if t not in self._memo))
-        if len(self._memo) + len(todo) > MEMO:
-            self._memo.clear()
-        self._memo.update(zip(todo, self._tag(todo)))
-        return [list(self._memo[t]) for t in texts]
-
-    def _tag(self, texts: list[str]) -> list[list[str]]:
-        """:meth:`char_tags` without the memo: batches of similar length through the network."""
         encoded = [self.encode(t) if t else ([], []) for t in texts]
         order = sorted((i for i, (ids, _) in enumerate(encoded) if ids), key=lambda i: len(encoded[i][0]))
         out: list[list[str]] = [[] for _ in texts]

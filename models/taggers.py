@@ -91,18 +91,24 @@ LAC_TAGS = {"ORG": "ORG", "LOC": "LOC"}  # LAC's labels that are project labels 
 LAC_MODES = ("none", "fill", "first")  # model.lac_spans
 
 
-def lac_spans(texts: list[str]) -> list[list[Span]]:
-    """LAC's ORG/LOC words in each text (``model.lac_spans``), from its torch port, sentence by sentence as the
-    network reads them (the sentences' tags are shared with ``model.char_features: [lac]``)."""
+def lac_spans(texts: list[str], lac_tags: list[list[str]] | None = None) -> list[list[Span]]:
+    """LAC's ORG/LOC words in each text (``model.lac_spans``), from its torch port (``lac_tags``: its
+    ``char_tags`` of ``texts``, when the caller has them already)."""
+    from zhner.models.lacnet import default_lac, words
+
+    tags = lac_tags if lac_tags is not None else default_lac().char_tags(texts)
+    return [_spans(text, words(text, t), LAC_TAGS) if text.strip() else [] for text, t in zip(texts, tags)]
+
+
+def lac_words(texts: list[str], tags: list[list[str]] | None = None) -> list[list[Span]]:
+    """:func:`lac_spans` sentence by sentence (``annotate.split.sentence_offsets``), as the network reads a text;
+    ``tags``: LAC's ``char_tags`` of those sentences, in order, when the caller has them already."""
     from zhner.annotate.split import sentence_offsets
-    from zhner.models.lacnet import default_lac
 
     pieces = [(i, a, text[a:b]) for i, text in enumerate(texts) for a, b in sentence_offsets(text)]
-    tagged = default_lac()([p[2] for p in pieces])
     out: list[list[Span]] = [[] for _ in texts]
-    for (i, offset, sentence), words in zip(pieces, tagged):
-        if sentence.strip():
-            out[i].extend(s.shifted(offset) for s in _spans(sentence, words, LAC_TAGS))
+    for (i, offset, _), spans in zip(pieces, lac_spans([p[2] for p in pieces], tags)):
+        out[i].extend(s.shifted(offset) for s in spans)
     return out
 
 
