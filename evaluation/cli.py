@@ -112,7 +112,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "zhner evaluate") -> int
 
         from zhner.evaluation.baselines import LAC_PYTHON
 
-        os.environ[LAC_PYTHON] = args.lac_python
+        # absolute: the tagger process starts in a folder of its own (a relative path would not resolve there);
+        # not resolved through links (a venv's python is a link whose target is outside the venv)
+        os.environ[LAC_PYTHON] = os.path.abspath(args.lac_python)
 
     from zhner.annotate.gold import GoldError
     from zhner.evaluation import report as rep

@@ -35,8 +35,9 @@ def _f(default, doc: str, **kw):
 @dataclass
 class ModelConfig:
     base: str = _f(
-        "models/bundled/zh-char-distil",
-        "a local directory (by default the bundled encoder + ORG/LOC stage + news stage taught by e5), a hub name, "
+        "models/bundled/zh-char-aux",
+        "a local directory (by default the bundled encoder + ORG/LOC stage + news stage taught by e5 and LAC), "
+        "a hub name, "
         "or 'scratch' (untrained BERT)",
     )
     head: str = _f("softmax", "classification head (see models.heads.HEADS)")
@@ -57,7 +58,9 @@ class ModelConfig:
         "first (LAC wins); its torch port in models/bundled/lac (models.taggers.lac_spans)",
     )
     char_features: list[str] = _f(
-        [], "knowledge sources fed to the encoder as one token type per character: jieba, lac (models.charfeats)"
+        [],
+        "knowledge sources fed to the encoder as one token type per character: jieba, names, lac "
+        "(models.charfeats; [] for none)",
     )
     freeze_embeddings: bool = _f(
         False, "keep the encoder's word-embedding table fixed while fine-tuning (a 250 k-piece table such as e5's)"
