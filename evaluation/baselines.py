@@ -65,16 +65,19 @@ def _external(name: str, python: str) -> ExternalTagger:
     return ExternalTagger(name, python)
 
 
-def lac_rules_factory(train: Sequence[Record]) -> Predictor:
-    """LAC's ORG/LOC, run by ``$ZHNER_LAC_PYTHON``, with the METRIC rules overriding where they overlap."""
-    tagger = _external("lac", os.environ[LAC_PYTHON])
+def _with_rules(tagger: Predictor) -> Predictor:
+    """A tagger's ORG/LOC with the METRIC rules overriding where they overlap."""
     return lambda text: combine_rules(tagger(text), metric_rules(text), "override")
+
+
+def lac_rules_factory(train: Sequence[Record]) -> Predictor:
+    """LAC's ORG/LOC, run by ``$ZHNER_LAC_PYTHON``, with the METRIC rules."""
+    return _with_rules(_external("lac", os.environ[LAC_PYTHON]))
 
 
 def lac_torch_rules_factory(train: Sequence[Record]) -> Predictor:
-    """LAC's ORG/LOC from its torch port, with the METRIC rules overriding where they overlap."""
-    tagger = lac_torch_tagger()
-    return lambda text: combine_rules(tagger(text), metric_rules(text), "override")
+    """LAC's ORG/LOC from its torch port, with the METRIC rules."""
+    return _with_rules(lac_torch_tagger())
 
 
 def _lac_port() -> bool:

@@ -43,7 +43,7 @@ from zhner.models.lacnet import default_lac
 from zhner.models.lexicon import USER_MODES, match_both, read_user
 from zhner.models.modeldir import BATCH_SIZE
 from zhner.models.postprocess import postprocess as postprocess_spans
-from zhner.models.taggers import lac_spans
+from zhner.models.taggers import lac_words
 from zhner.models.words import require_segmenter
 
 
@@ -187,10 +187,8 @@ class Extractor:
             k += len(enc.windows)
             for span, score in self._spans(enc, window_scores):
                 found[i][span.shifted(offset)] = round(score, 4)
-        lac_found: list[list[Span]] = [[] for _ in aligned]
-        if words:
-            for (i, offset, _sentence), spans in zip(pieces, lac_spans(sentences, lac)):
-                lac_found[i].extend(s.shifted(offset) for s in spans)
+        # the same sentences in the same order: lac_words takes their tags as they are
+        lac_found = lac_words([a.text for a in aligned], lac) if words else [[] for _ in aligned]
         return found, lac_found
 
     def _entities(self, aligned: Aligned, spans: dict[Span, float], lac: Sequence[Span] = ()) -> list[Entity]:

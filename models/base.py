@@ -222,12 +222,11 @@ def set_type_vocab(model, size: int) -> bool:
     returns whether the table was replaced. With every row equal to type 0, the model computes
     exactly what it computed before; fine-tuning learns what each type adds.
     """
-    old = model.get_input_embeddings()  # only for the device and dtype
     base = getattr(model, model.base_model_prefix)
     table = base.embeddings.token_type_embeddings
     if table.num_embeddings == size:
         return False
-    new = torch.nn.Embedding(size, table.embedding_dim, device=old.weight.device, dtype=table.weight.dtype)
+    new = torch.nn.Embedding(size, table.embedding_dim, device=table.weight.device, dtype=table.weight.dtype)
     with torch.no_grad():
         new.weight.copy_(table.weight[0].expand(size, -1))
     base.embeddings.token_type_embeddings = new

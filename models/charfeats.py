@@ -138,8 +138,10 @@ def names_ids(texts: Sequence[str]) -> Ids:
 def lac_ids(texts: Sequence[str], lac_tags: Sequence[Sequence[str]] | None = None) -> Ids:
     """Per character: 1 + the index of LAC's own label in :func:`lac_label_names` (``lac_tags``: LAC's
     ``char_tags`` of ``texts`` when the caller has them already)."""
+    from zhner.models.lacnet import default_lac
+
     index = _lac_index()
-    tags = lac_tags if lac_tags is not None else _lac().char_tags(list(texts))
+    tags = lac_tags if lac_tags is not None else default_lac().char_tags(list(texts))
     return [[1 + index[t] for t in row] for row in tags]
 
 
@@ -148,15 +150,11 @@ def _lac_index() -> dict[str, int]:
     return {t: k for k, t in enumerate(lac_label_names())}
 
 
-def _lac():
-    from zhner.models.lacnet import default_lac
-
-    return default_lac()
-
-
 def lac_label_names() -> list[str]:
     """LAC's per-character labels, in the order of their ids here (the targets of ``training.aux_lac``)."""
-    return list(_lac().labels)
+    from zhner.models.lacnet import default_lac
+
+    return list(default_lac().labels)
 
 
 def lac_labels(texts: Sequence[str]) -> Ids:

@@ -62,6 +62,10 @@ def jieba_tagger() -> Tagger:
     return lambda text: _spans(text, [(w, f) for w, f in pseg.cut(text)], tags)
 
 
+LAC_TAGS = {"ORG": "ORG", "LOC": "LOC"}  # LAC's labels that are project labels (PER and TIME are not)
+LAC_MODES = ("none", "fill", "first")  # model.lac_spans
+
+
 def lac_tagger() -> Tagger:
     try:
         import paddle
@@ -76,19 +80,14 @@ def lac_tagger() -> Tagger:
             "&& pip install --no-build-isolation lac"
         ) from e
     lac = LAC(mode="lac")
-    tags = {"ORG": "ORG", "LOC": "LOC"}
 
     def tag(text: str) -> list[Span]:
         if not text.strip():
             return []
         words, flags = lac.run(text)
-        return _spans(text, list(zip(words, flags)), tags)
+        return _spans(text, list(zip(words, flags)), LAC_TAGS)
 
     return tag
-
-
-LAC_TAGS = {"ORG": "ORG", "LOC": "LOC"}  # LAC's labels that are project labels (PER and TIME are not)
-LAC_MODES = ("none", "fill", "first")  # model.lac_spans
 
 
 def lac_spans(texts: list[str], lac_tags: list[list[str]] | None = None) -> list[list[Span]]:
@@ -113,20 +112,13 @@ def lac_words(texts: list[str], tags: list[list[str]] | None = None) -> list[lis
 
 
 def lac_torch_tagger() -> Tagger:
-    from zhner.models.lacnet import LacModelMissing, load_lac
+    from zhner.models.lacnet import LacModelMissing, default_lac
 
     try:
-        lac = load_lac()
+        default_lac()  # the one shared instance :func:`lac_spans` uses
     except LacModelMissing as e:
         raise TaggerUnavailable(str(e)) from e
-    tags = {"ORG": "ORG", "LOC": "LOC"}
-
-    def tag(text: str) -> list[Span]:
-        if not text.strip():
-            return []
-        return _spans(text, lac([text])[0], tags)
-
-    return tag
+    return lambda text: lac_spans([text])[0]
 
 
 TAGGERS: dict[str, Callable[[], Tagger]] = {"jieba": jieba_tagger, "lac": lac_tagger, "lac-torch": lac_torch_tagger}
